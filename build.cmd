@@ -1,0 +1,69 @@
+@echo off
+rem Same verbs as build.sh: build (default), test, demo [args], bench [args], pack, clean.
+setlocal
+cd /d "%~dp0"
+set CONFIG=Release
+set VERB=%~1
+if "%VERB%"=="" set VERB=build
+if not "%~1"=="" shift
+set ARGS=
+:collect
+if "%~1"=="" goto checksdk
+set ARGS=%ARGS% %1
+shift
+goto collect
+
+:checksdk
+where dotnet >nul 2>nul
+if errorlevel 1 (
+  echo error: the .NET SDK is not installed. StatsHandler needs SDK 10.0.100 or newer, see global.json. 1>&2
+  echo Install it from https://dot.net/download 1>&2
+  exit /b 1
+)
+dotnet --version >nul 2>nul
+if errorlevel 1 (
+  echo error: no installed .NET SDK matches global.json: 10.0.100, rolling forward to the latest 10.0 feature band. 1>&2
+  dotnet --list-sdks 1>&2
+  echo Install a 10.0 SDK from https://dot.net/download 1>&2
+  exit /b 1
+)
+for /f %%v in ('dotnet --version') do echo dotnet %%v
+if /i "%VERB%"=="build" goto build
+if /i "%VERB%"=="test" goto test
+if /i "%VERB%"=="demo" goto demo
+if /i "%VERB%"=="bench" goto bench
+if /i "%VERB%"=="pack" goto pack
+if /i "%VERB%"=="clean" goto clean
+echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR]^|bench [args]^|pack^|clean] 1>&2
+exit /b 2
+
+:build
+dotnet build StatsHandler.slnx -c %CONFIG% %ARGS%
+exit /b %ERRORLEVEL%
+
+:test
+dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+exit /b %ERRORLEVEL%
+
+:demo
+dotnet run --project StatsHandler.Demo -c %CONFIG% -- %ARGS%
+exit /b %ERRORLEVEL%
+
+:bench
+dotnet run --project StatsHandler.Benchmarks -c %CONFIG% -- %ARGS%
+exit /b %ERRORLEVEL%
+
+:pack
+dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts %ARGS%
+exit /b %ERRORLEVEL%
+
+:clean
+dotnet clean StatsHandler.slnx -c %CONFIG% >nul
+if exist artifacts rmdir /s /q artifacts
+if exist BenchmarkDotNet.Artifacts rmdir /s /q BenchmarkDotNet.Artifacts
+for /d %%d in (StatsHandler*) do (
+  if exist "%%d\bin" rmdir /s /q "%%d\bin"
+  if exist "%%d\obj" rmdir /s /q "%%d\obj"
+)
+echo clean
+exit /b 0

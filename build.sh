@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Same verbs as build.cmd: build (default), test, demo [args], bench [args], pack, clean.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+CONFIG=Release
+verb="${1:-build}"
+[ $# -gt 0 ] && shift
+
+need_sdk() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "error: the .NET SDK is not installed. StatsHandler needs SDK 10.0.100 or newer (see global.json)." >&2
+    echo "Install it from https://dot.net/download, or on Debian/Ubuntu: sudo apt-get install dotnet-sdk-10.0" >&2
+    exit 1
+  fi
+  local version
+  if ! version=$(dotnet --version 2>/dev/null); then
+    echo "error: no installed .NET SDK matches global.json (10.0.100, roll forward to the latest 10.0 feature band)." >&2
+    echo "Installed SDKs:" >&2
+    dotnet --list-sdks >&2 || true
+    echo "Install a 10.0 SDK from https://dot.net/download." >&2
+    exit 1
+  fi
+  echo "dotnet $version"
+}
+
+case "$verb" in
+  build)
+    need_sdk
+    dotnet build StatsHandler.slnx -c "$CONFIG" "$@"
+    ;;
+  test)
+    need_sdk
+    dotnet test StatsHandler.Tests/StatsHandler.Tests.csproj -c "$CONFIG" --logger "console;verbosity=normal" "$@"
+    ;;
+  demo)
+    need_sdk
+    dotnet run --project StatsHandler.Demo -c "$CONFIG" -- "$@"
+    ;;
+  bench)
+    need_sdk
+    if [ ! -d StatsHandler.Benchmarks ]; then echo "error: no benchmarks project yet" >&2; exit 1; fi
+    dotnet run --project StatsHandler.Benchmarks -c "$CONFIG" -- "$@"
+    ;;
+  pack)
+    need_sdk
+    dotnet pack StatsHandler/StatsHandler.csproj -c "$CONFIG" -o artifacts "$@"
+    ;;
+  clean)
+    need_sdk
+    dotnet clean StatsHandler.slnx -c "$CONFIG" >/dev/null || true
+    rm -rf artifacts BenchmarkDotNet.Artifacts ./*/bin ./*/obj
+    echo "clean"
+    ;;
+  -h|--help|help)
+    echo "usage: ./build.sh [build|test|demo [--addr ADDR]|bench [args]|pack|clean]"
+    ;;
+  *)
+    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR]|bench [args]|pack|clean]" >&2
+    exit 2
+    ;;
+esac
