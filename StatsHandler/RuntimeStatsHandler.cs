@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+
+namespace StatsHandler;
+
+/// <summary>
+/// Serves the process's runtime statistics as one JSON object: the Go original's <c>stats_api.Handler</c>.
+/// <c>?pp=1</c> (or <c>?pp=true</c>) indents that response only.
+/// </summary>
+/// <remarks>
+/// Each handler keeps its own sample history, so rates do not depend on how many clients poll it, or on other handlers.
+/// <see cref="StatsServer.Handle(string)"/> creates and disposes one for you; dispose one you create yourself.
+/// </remarks>
+public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
+{
+    private static readonly JsonWriterOptions Compact = new() { SkipValidation = true };
+    private static readonly JsonWriterOptions Pretty = new() { Indented = true, SkipValidation = true };
+
+    private readonly RuntimeStatsCollector _collector;
+    private readonly RuntimeStatsHandlerOptions _options;
+
+    /// <summary>Creates a handler.</summary>
+    /// <param name="options">Output and sampling options; the defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
+    public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options = null)
+    {
+        _options = options ?? new RuntimeStatsHandlerOptions();
+        _collector = new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval);
+    }
+
+    /// <summary>Serves one request with a fresh snapshot.</summary>
+    /// <param name="context">The request and the response to write.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the response has been written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
+    public async Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        bool indented = _options.Indented || QueryString.IsTrue(context.Request.RawUrl, "pp");
+        RuntimeStats stats = _collector.Capture();
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(buffer, indented ? Pretty : Compact))
+        {
+            RuntimeStatsJsonWriter.Write(writer, in stats);
+        }
+
+        if (_options.NewLineTerminated)
+        {
+            buffer.Write("\n"u8);
+        }
+
+        await StatsResponse.WriteAsync(context, 200, StatsResponse.JsonContentType, buffer.WrittenMemory, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
+    public void Dispose() => _collector.Dispose();
+}

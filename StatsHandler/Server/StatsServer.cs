@@ -1,0 +1,635 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace StatsHandler;
+
+/// <summary>
+/// A small HTTP server on <see cref="HttpListener"/> that serves runtime statistics, and any handler you mount,
+/// without ASP.NET: <c>new StatsServer(":8080").Handle("/api/stats")</c>, shaped like Go's <c>http.HandleFunc</c>.
+/// </summary>
+/// <remarks>
+/// <para>Mount handlers with <see cref="Handle(string)"/>, <see cref="Handle(string, IStatsHandler)"/> and
+/// <see cref="HandleFunc(string, StatsHandlerFunc)"/>, then call <see cref="StartAsync"/> or
+/// <see cref="ListenAndServeAsync"/>. A pattern matches its exact path, and the same path with a trailing slash.
+/// Only GET and HEAD are served (405 otherwise); unknown paths get a 404; a handler that throws gives a 500. Every error
+/// has a JSON body, is reported to <see cref="OnError(Action{Exception})"/>, and never stops the server.</para>
+/// <para>On Windows, listening on all interfaces (<c>":8080"</c>) or on a host name needs a URL ACL
+/// (<c>netsh http add urlacl url=http://+:8080/ user=DOMAIN\user</c>) or an elevated process; <c>"localhost:8080"</c>
+/// needs neither. On Linux and macOS HttpListener cannot bind an IPv6 literal, so <c>"[::1]:8080"</c> works on Windows only.</para>
+/// </remarks>
+public sealed class StatsServer : IAsyncDisposable, IDisposable
+{
+    private const int MaxStartAttempts = 10;
+    private static readonly System.Buffers.SearchValues<char> BadPatternChars = System.Buffers.SearchValues.Create("?# \t\r\n");
+
+    private readonly ListenAddress _address;
+    private readonly Dictionary<string, IStatsHandler> _routes = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> _ownedHandlers = [];
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action<Exception>? _onError;
+    private HttpListener? _listener;
+    private Task? _acceptLoop;
+    private Task? _stopTask;
+    private TaskCompletionSource? _drained;
+    private ServerState _state;
+    private int _port;
+    private int _inFlight;
+    private TimeSpan _drainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
+    /// <param name="address">
+    /// <c>":8080"</c> (all interfaces, as in Go), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
+    /// <c>"myhost:8080"</c>; port 0 picks a free port, which <see cref="Url"/> shows once started.
+    /// </param>
+    /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="address"/> is not one of the accepted forms.</exception>
+    /// <exception cref="PlatformNotSupportedException"><paramref name="address"/> is <c>[::1]</c> on Linux or macOS.</exception>
+    public StatsServer(string address)
+    {
+        _address = ListenAddress.Parse(address);
+        if (_address.Scope == ListenScope.LoopbackIPv6 && !OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException(
+                $"Cannot listen on '{address}': HttpListener on Linux and macOS cannot bind an IPv6 address. " +
+                $"Use 'localhost:{_address.Port}' or '127.0.0.1:{_address.Port}' for loopback.");
+        }
+    }
+
+    /// <summary>
+    /// The server's base address, as <c>http://127.0.0.1:50123/</c>: with the real port once started when port 0 was
+    /// asked. For an all-interfaces address it names <c>localhost</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Port 0 was asked and the server has not started yet.</exception>
+    public Uri Url
+    {
+        get
+        {
+            int port = Volatile.Read(ref _port);
+            if (port == 0)
+            {
+                port = _address.Port;
+            }
+
+            if (port == 0)
+            {
+                throw new InvalidOperationException(
+                    $"The server on '{_address}' picks its port when it starts; read Url after StartAsync.");
+            }
+
+            return new Uri($"http://{_address.DisplayHost}:{port}/");
+        }
+    }
+
+    /// <summary>True between a successful start and the beginning of a stop.</summary>
+    public bool IsListening
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == ServerState.Running;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long <see cref="StopAsync"/> lets in-flight requests finish before it aborts them. Five seconds by default.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or over ten minutes.</exception>
+    /// <exception cref="InvalidOperationException">The server has already started.</exception>
+    public TimeSpan DrainTimeout
+    {
+        get => _drainTimeout;
+        set
+        {
+            if (value < TimeSpan.Zero || value > TimeSpan.FromMinutes(10))
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(value), value, $"Drain timeout {value} must be between 0 and 10 minutes, for example TimeSpan.FromSeconds(5).");
+            }
+
+            lock (_lock)
+            {
+                ThrowIfConfigurationLocked("set DrainTimeout");
+                _drainTimeout = value;
+            }
+        }
+    }
+
+    /// <summary>Mounts the default runtime-statistics JSON handler (<see cref="RuntimeStatsHandler"/>) on <paramref name="pattern"/>.</summary>
+    /// <param name="pattern">An absolute path such as <c>/api/stats</c>.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer Handle(string pattern)
+    {
+        string route = NormalizePattern(pattern);
+        lock (_lock)
+        {
+            ThrowIfCannotMount(pattern, route);
+            var handler = new RuntimeStatsHandler();
+            _ownedHandlers.Add(handler);
+            _routes.Add(route, handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>Mounts <paramref name="handler"/> on <paramref name="pattern"/>.</summary>
+    /// <param name="pattern">An absolute path such as <c>/api/stats</c>.</param>
+    /// <param name="handler">The handler; the caller keeps ownership and disposes it if it needs to.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer Handle(string pattern, IStatsHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        string route = NormalizePattern(pattern);
+        lock (_lock)
+        {
+            ThrowIfCannotMount(pattern, route);
+            _routes.Add(route, handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>Mounts a delegate on <paramref name="pattern"/>, like Go's <c>http.HandleFunc</c>.</summary>
+    /// <param name="pattern">An absolute path such as <c>/healthz</c>.</param>
+    /// <param name="handler">The delegate that serves each request.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer HandleFunc(string pattern, StatsHandlerFunc handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Handle(pattern, new FuncHandler(handler));
+    }
+
+    /// <summary>
+    /// Sets the callback that receives every error the server handles by itself: a handler that threw (wrapped in a
+    /// <see cref="StatsHandlerException"/> naming the method and path) or a failure of the accept loop. Use it to log.
+    /// </summary>
+    /// <param name="callback">Called on a thread-pool thread; an exception it throws is traced and otherwise ignored.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
+    public StatsServer OnError(Action<Exception> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        Volatile.Write(ref _onError, callback);
+        return this;
+    }
+
+    /// <summary>Starts listening; returns once the server accepts connections.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A task that completes once the server is listening.</returns>
+    /// <exception cref="HttpListenerException">
+    /// The port is taken (the message names it), or access was denied (on Windows the message gives the
+    /// <c>netsh http add urlacl</c> fix). <see cref="HttpListenerException.ErrorCode"/> is the listener's own.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The server has already started, or was stopped.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
+            if (_state != ServerState.New)
+            {
+                throw new InvalidOperationException(_state == ServerState.Stopped || _state == ServerState.Stopping
+                    ? $"The server on '{_address}' has been stopped and cannot start again. Create a new StatsServer to serve again."
+                    : $"The server on '{_address}' has already started.");
+            }
+
+            (_listener, _port) = Listen();
+            _state = ServerState.Running;
+            _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener), CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Starts the server if it has not started, then completes when it stops: through <see cref="StopAsync"/>, disposal,
+    /// or <paramref name="cancellationToken"/>, which stops the server gracefully (not an error).
+    /// </summary>
+    /// <param name="cancellationToken">Stops the server when cancelled.</param>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    /// <exception cref="HttpListenerException">The server could not start; see <see cref="StartAsync"/>.</exception>
+    /// <exception cref="InvalidOperationException">The server was stopped before this call.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public async Task ListenAndServeAsync(CancellationToken cancellationToken = default)
+    {
+        bool start;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
+            start = _state == ServerState.New;
+        }
+
+        if (start)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        using CancellationTokenRegistration registration = cancellationToken.Register(
+            static state => _ = ((StatsServer)state!).StopAsync(), this);
+        await _stopped.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops the server: new requests get a 503 at once, in-flight ones may finish for up to <see cref="DrainTimeout"/>
+    /// (or until <paramref name="cancellationToken"/> is cancelled), then the listener closes and the port is free.
+    /// Calling it again returns the same task; stopping a server that never started just marks it stopped.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the drain short; the stop itself always completes.</param>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_stopTask is not null)
+            {
+                return _stopTask;
+            }
+
+            if (_state is ServerState.New or ServerState.Disposed)
+            {
+                _state = _state == ServerState.New ? ServerState.Stopped : _state;
+                _stopped.TrySetResult();
+                _stopTask = Task.CompletedTask;
+                return _stopTask;
+            }
+
+            _state = ServerState.Stopping;
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (Volatile.Read(ref _inFlight) == 0)
+            {
+                _drained.TrySetResult();
+            }
+
+            _stopTask = StopCoreAsync(cancellationToken);
+            return _stopTask;
+        }
+    }
+
+    /// <summary>Stops the server gracefully (see <see cref="StopAsync"/>) and releases it. Idempotent.</summary>
+    /// <returns>A task that completes when the server is released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        Release();
+    }
+
+    /// <summary>Stops the server at once, aborting in-flight requests, and releases it. Idempotent.</summary>
+    public void Dispose()
+    {
+        HttpListener? listener;
+        lock (_lock)
+        {
+            if (_state == ServerState.Disposed)
+            {
+                return;
+            }
+
+            listener = _state is ServerState.Running or ServerState.Stopping ? _listener : null;
+            _stopTask ??= Task.CompletedTask;
+        }
+
+        _shutdown.Cancel();
+        if (listener is not null)
+        {
+            CloseListener(listener);
+        }
+
+        _stopped.TrySetResult();
+        Release();
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Task drained = _drained!.Task;
+            await drained.WaitAsync(_drainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Past the drain timeout: in-flight requests are aborted below.
+        }
+
+        _shutdown.Cancel();
+        CloseListener(_listener!);
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        lock (_lock)
+        {
+            if (_state == ServerState.Stopping)
+            {
+                _state = ServerState.Stopped;
+            }
+        }
+
+        _stopped.TrySetResult();
+    }
+
+    private void Release()
+    {
+        IDisposable[] owned;
+        lock (_lock)
+        {
+            if (_state == ServerState.Disposed)
+            {
+                return;
+            }
+
+            _state = ServerState.Disposed;
+            owned = [.. _ownedHandlers];
+            _ownedHandlers.Clear();
+        }
+
+        foreach (IDisposable handler in owned)
+        {
+            handler.Dispose();
+        }
+
+        _shutdown.Dispose();
+    }
+
+    private (HttpListener Listener, int Port) Listen()
+    {
+        IReadOnlyList<string> hosts = _address.PrefixHosts();
+        int attempts = _address.Port == 0 ? MaxStartAttempts : 1;
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = _address.Port == 0 ? _address.FindFreePort() : _address.Port;
+            var listener = new HttpListener { IgnoreWriteExceptions = true };
+            foreach (string host in hosts)
+            {
+                listener.Prefixes.Add($"http://{host}:{port}/");
+            }
+
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException e)
+            {
+                listener.Close();
+                if (IsAccessDenied(e) && hosts.Count > 1)
+                {
+                    // Windows lets a plain user register 'localhost' but not the '127.0.0.1' alias: keep the primary name.
+                    hosts = [hosts[0]];
+                    attempt--;
+                    continue;
+                }
+
+                if (IsAddressInUse(e) && attempt < attempts)
+                {
+                    continue;
+                }
+
+                throw Explain(e, port, $"http://{hosts[0]}:{port}/");
+            }
+        }
+    }
+
+    private HttpListenerException Explain(HttpListenerException e, int port, string prefix)
+    {
+        string message;
+        if (IsAddressInUse(e))
+        {
+            message = $"Cannot listen on '{_address}': port {port} is already in use by another process or server. " +
+                $"Stop it or choose another port ('{_address.DisplayHost}:0' picks a free one). ({e.Message})";
+        }
+        else if (IsAccessDenied(e))
+        {
+            string aclPrefix = $"http://{(_address.Scope == ListenScope.AllInterfaces ? "+" : _address.Host)}:{port}/";
+            message = $"Access denied listening on prefix '{prefix}'. Either run, as administrator, " +
+                $"'netsh http add urlacl url={aclPrefix} user=DOMAIN\\user', or listen on 'localhost:{port}', which needs no URL ACL. ({e.Message})";
+        }
+        else
+        {
+            message = $"Cannot listen on '{_address}' (prefix '{prefix}'): {e.Message}";
+        }
+
+        return new HttpListenerException(e.ErrorCode, message);
+    }
+
+    private static bool IsAccessDenied(HttpListenerException e) => e.ErrorCode == 5;
+
+    private static bool IsAddressInUse(HttpListenerException e) =>
+        e.ErrorCode is 98 or 48 or 183 or 32 or 10048
+        || e.Message.Contains("conflicts with an existing registration", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase);
+
+    private async Task AcceptLoopAsync(HttpListener listener)
+    {
+        int consecutiveFailures = 0;
+        while (!_shutdown.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync().ConfigureAwait(false);
+                consecutiveFailures = 0;
+            }
+            catch (Exception) when (_shutdown.IsCancellationRequested || !listener.IsListening)
+            {
+                break;
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException or InvalidOperationException)
+            {
+                Report(e);
+                if (++consecutiveFailures >= 10)
+                {
+                    // A listener failing on every accept would spin a core; back off a little.
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            _ = Task.Run(() => ServeAsync(context), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(HttpListenerContext context)
+    {
+        HttpListenerRequest request = context.Request;
+        string method = request.HttpMethod ?? string.Empty;
+        string path = request.Url?.AbsolutePath ?? "/";
+        try
+        {
+            HttpListenerResponse response = context.Response;
+            response.Headers["Cache-Control"] = "no-store";
+            response.Headers["X-Content-Type-Options"] = "nosniff";
+            if (_shutdown.IsCancellationRequested || _state != ServerState.Running)
+            {
+                response.KeepAlive = false;
+                await StatsResponse.WriteErrorAsync(context, 503, "server is stopping").ConfigureAwait(false);
+                return;
+            }
+
+            if (!_routes.TryGetValue(NormalizePath(path), out IStatsHandler? handler))
+            {
+                await StatsResponse.WriteErrorAsync(context, 404, $"no handler for path {Truncate(path)}").ConfigureAwait(false);
+                return;
+            }
+
+            if (method is not ("GET" or "HEAD"))
+            {
+                response.Headers["Allow"] = "GET, HEAD";
+                await StatsResponse.WriteErrorAsync(context, 405, $"method {Truncate(method)} is not allowed; use GET or HEAD").ConfigureAwait(false);
+                return;
+            }
+
+            await handler.ServeHttpAsync(context, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (!(e is OperationCanceledException && _shutdown.IsCancellationRequested))
+            {
+                Report(new StatsHandlerException(method, path, e));
+            }
+
+            await TryWriteServerErrorAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                context.Response.Close();
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The client has gone or the listener closed under us: nothing left to send.
+                context.Response.Abort();
+            }
+
+            if (Interlocked.Decrement(ref _inFlight) == 0)
+            {
+                lock (_lock)
+                {
+                    _drained?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private static async Task TryWriteServerErrorAsync(HttpListenerContext context)
+    {
+        try
+        {
+            // Throws InvalidOperationException when the handler already sent the headers.
+            context.Response.StatusCode = 500;
+            await StatsResponse.WriteErrorAsync(context, 500, "internal server error").ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpListenerException or IOException or ObjectDisposedException)
+        {
+            context.Response.Abort();
+        }
+    }
+
+    private void Report(Exception e)
+    {
+        Action<Exception>? callback = Volatile.Read(ref _onError);
+        if (callback is null)
+        {
+            return;
+        }
+
+        try
+        {
+            callback(e);
+        }
+        catch (Exception callbackFailure)
+        {
+            // The error callback itself failed; it has nowhere to report to, so leave a trace and carry on.
+            Trace.TraceError($"StatsServer error callback threw: {callbackFailure}");
+        }
+    }
+
+    private static void CloseListener(HttpListener listener)
+    {
+        try
+        {
+            listener.Stop();
+            listener.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already by a concurrent Dispose.
+        }
+    }
+
+    private void ThrowIfCannotMount(string pattern, string route)
+    {
+        ThrowIfConfigurationLocked($"mount '{pattern}'");
+        if (_routes.ContainsKey(route))
+        {
+            throw new InvalidOperationException($"Pattern '{pattern}' is already mounted on this server; each path takes one handler.");
+        }
+    }
+
+    private void ThrowIfConfigurationLocked(string what)
+    {
+        ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
+        if (_state != ServerState.New)
+        {
+            throw new InvalidOperationException($"Cannot {what}: the server has already started. Configure it before StartAsync.");
+        }
+    }
+
+    private static string NormalizePattern(string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        if (pattern.Length == 0 || pattern[0] != '/' || pattern.Contains("//", StringComparison.Ordinal)
+            || pattern.AsSpan().IndexOfAny(BadPatternChars) >= 0)
+        {
+            throw new ArgumentException(
+                $"Invalid pattern '{pattern}': give an absolute path without query or spaces, such as '/api/stats'.", nameof(pattern));
+        }
+
+        return NormalizePath(pattern);
+    }
+
+    private static string NormalizePath(string path) =>
+        path.Length > 1 && path[^1] == '/' ? path[..^1] : path;
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "...");
+
+    private enum ServerState
+    {
+        New,
+        Running,
+        Stopping,
+        Stopped,
+        Disposed,
+    }
+
+    private sealed class FuncHandler(StatsHandlerFunc func) : IStatsHandler
+    {
+        public Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken) =>
+            func(context, cancellationToken);
+    }
+}
