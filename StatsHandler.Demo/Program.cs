@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using StatsHandler;
 
 // The README's example, runnable: serves /api/stats and /healthz until Ctrl+C.
@@ -26,6 +27,13 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
+
+// `docker stop`, systemd and `kill` send SIGTERM: stop as cleanly as on Ctrl+C.
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
 
 StatsServer server;
 try
