@@ -198,7 +198,7 @@ public class StatsServerTests
 
         server.Invoking(s => s.Handle("/other")).Should().Throw<InvalidOperationException>().WithMessage("*already started*");
         server.Invoking(s => s.HandleFunc("/f", (_, _) => Task.CompletedTask)).Should().Throw<InvalidOperationException>();
-        server.Invoking(s => s.DrainTimeout = TimeSpan.FromSeconds(1)).Should().Throw<InvalidOperationException>();
+        server.Invoking(s => s.Limits.DrainTimeout = TimeSpan.FromSeconds(1)).Should().Throw<InvalidOperationException>();
     }
 
     [Test]

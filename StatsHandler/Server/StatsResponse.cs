@@ -30,6 +30,9 @@ public static class StatsResponse
     /// <returns>A task that completes when the body has been handed to the connection.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="context"/> or <paramref name="contentType"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="statusCode"/> is not 100-599.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Inside a <see cref="StatsServer"/> request, <paramref name="body"/> is larger than <see cref="StatsServerLimits.MaxResponseBytes"/>.
+    /// </exception>
     public static Task WriteAsync(
         HttpListenerContext context,
         int statusCode,
@@ -41,6 +44,14 @@ public static class StatsResponse
         ArgumentNullException.ThrowIfNull(contentType);
         ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 100);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 599);
+
+        RequestScope? scope = RequestScope.Current;
+        if (scope is not null && body.Length > scope.MaxResponseBytes)
+        {
+            throw new InvalidOperationException(
+                $"The response body of {body.Length} bytes exceeds the server's limit of {scope.MaxResponseBytes} bytes " +
+                "(StatsServer.Limits.MaxResponseBytes). Send less, or raise the limit before starting the server.");
+        }
 
         HttpListenerResponse response = context.Response;
         response.StatusCode = statusCode;

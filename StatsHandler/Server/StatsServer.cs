@@ -34,9 +34,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private Task? _stopTask;
     private TaskCompletionSource? _drained;
     private ServerState _state;
+    private readonly AccessControl _access = new();
     private int _port;
     private int _inFlight;
-    private TimeSpan _drainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
     /// <param name="address">
@@ -54,6 +54,12 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             throw new PlatformNotSupportedException(
                 $"Cannot listen on '{address}': HttpListener on Linux and macOS cannot bind an IPv6 address. " +
                 $"Use 'localhost:{_address.Port}' or '127.0.0.1:{_address.Port}' for loopback.");
+        }
+
+        if (_address.IsLoopback)
+        {
+            // DNS-rebinding guard: a page on another site must not read a loopback server through a name it controls.
+            _access.RestrictToLoopback();
         }
     }
 
@@ -95,28 +101,10 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// How long <see cref="StopAsync"/> lets in-flight requests finish before it aborts them. Five seconds by default.
+    /// The limits enforced on every request (URL length, concurrency, handler time, response size, drain time), with
+    /// safe defaults. Change them before the server starts; afterwards they are read-only.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative or over ten minutes.</exception>
-    /// <exception cref="InvalidOperationException">The server has already started.</exception>
-    public TimeSpan DrainTimeout
-    {
-        get => _drainTimeout;
-        set
-        {
-            if (value < TimeSpan.Zero || value > TimeSpan.FromMinutes(10))
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(value), value, $"Drain timeout {value} must be between 0 and 10 minutes, for example TimeSpan.FromSeconds(5).");
-            }
-
-            lock (_lock)
-            {
-                ThrowIfConfigurationLocked("set DrainTimeout");
-                _drainTimeout = value;
-            }
-        }
-    }
+    public StatsServerLimits Limits { get; } = new();
 
     /// <summary>Mounts the default runtime-statistics JSON handler (<see cref="RuntimeStatsHandler"/>) on <paramref name="pattern"/>.</summary>
     /// <param name="pattern">An absolute path such as <c>/api/stats</c>.</param>
@@ -187,6 +175,93 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Requires <c>Authorization: Bearer TOKEN</c> on every request; others get 401 with <c>WWW-Authenticate: Bearer</c>.
+    /// The token is kept only as a SHA-256 digest, compared in constant time, and never logged or printed.
+    /// </summary>
+    /// <param name="token">The secret token: printable ASCII without spaces.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="token"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="token"/> is empty or has spaces or control characters.</exception>
+    /// <exception cref="InvalidOperationException">The server has started.</exception>
+    public StatsServer RequireBearerToken(string token)
+    {
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked("require a bearer token");
+            _access.AddBearerToken(token);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Requires HTTP basic authentication with <paramref name="user"/> and <paramref name="password"/>; others get 401
+    /// with <c>WWW-Authenticate: Basic</c>. Use it over loopback or behind TLS: basic auth sends the password in clear.
+    /// Kept only as a SHA-256 digest, compared in constant time, never logged or printed.
+    /// </summary>
+    /// <param name="user">The user name, without ':'.</param>
+    /// <param name="password">The password.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="user"/> or <paramref name="password"/> is null.</exception>
+    /// <exception cref="ArgumentException">The user name is empty or has ':'; or either has control characters.</exception>
+    /// <exception cref="InvalidOperationException">The server has started.</exception>
+    public StatsServer RequireBasicAuth(string user, string password)
+    {
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked("require basic auth");
+            _access.AddBasicCredentials(user, password);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a check every request must pass, after any credentials (for example a client-address allow list);
+    /// a request it rejects gets 403. A predicate that throws gives 500 and is reported to <see cref="OnError(Action{Exception})"/>.
+    /// </summary>
+    /// <param name="predicate">Returns true to let the request through. Called concurrently.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="predicate"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The server has started.</exception>
+    public StatsServer Authorize(Func<HttpListenerRequest, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked("add an authorization predicate");
+            _access.AddPredicate(predicate);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Answers only requests whose Host header names one of <paramref name="hosts"/> (others get 403): the DNS-rebinding
+    /// guard for a server on all interfaces. A loopback server already answers only loopback names.
+    /// </summary>
+    /// <param name="hosts">Host names or IP addresses, without port, such as <c>stats.example.com</c>.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="hosts"/> is null.</exception>
+    /// <exception cref="ArgumentException">A host is empty or not a valid host name or address.</exception>
+    /// <exception cref="InvalidOperationException">The server has started.</exception>
+    public StatsServer AllowHosts(params string[] hosts)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked("set allowed hosts");
+            _access.AllowHosts(hosts);
+        }
+
+        return this;
+    }
+
+    /// <summary>Describes the server's address and protection, never its secrets.</summary>
+    /// <returns>For example <c>StatsServer 127.0.0.1:0 (bearer token; loopback hosts only)</c>.</returns>
+    public override string ToString() => $"StatsServer {_address} ({_access.Describe()})";
+
     /// <summary>Starts listening; returns once the server accepts connections.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>A task that completes once the server is listening.</returns>
@@ -211,6 +286,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
 
             (_listener, _port) = Listen();
+            Limits.Freeze();
             _state = ServerState.Running;
             _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener), CancellationToken.None);
         }
@@ -252,8 +328,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Stops the server: new requests get a 503 at once, in-flight ones may finish for up to <see cref="DrainTimeout"/>
-    /// (or until <paramref name="cancellationToken"/> is cancelled), then the listener closes and the port is free.
+    /// Stops the server: it stops accepting connections at once, lets in-flight requests finish for up to
+    /// <see cref="StatsServerLimits.DrainTimeout"/> (or until <paramref name="cancellationToken"/> is cancelled), then
+    /// aborts what is left and closes the listener; the port is free when the task completes.
     /// Calling it again returns the same task; stopping a server that never started just marks it stopped.
     /// </summary>
     /// <param name="cancellationToken">Cuts the drain short; the stop itself always completes.</param>
@@ -276,6 +353,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
 
             _state = ServerState.Stopping;
+            StopAccepting(_listener!);
             _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (Volatile.Read(ref _inFlight) == 0)
             {
@@ -325,7 +403,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         try
         {
             Task drained = _drained!.Task;
-            await drained.WaitAsync(_drainTimeout, cancellationToken).ConfigureAwait(false);
+            await drained.WaitAsync(Limits.DrainTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
@@ -476,17 +554,19 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private async Task ServeAsync(HttpListenerContext context)
     {
         HttpListenerRequest request = context.Request;
+        HttpListenerResponse response = context.Response;
         string method = request.HttpMethod ?? string.Empty;
         string path = request.Url?.AbsolutePath ?? "/";
+        CancellationTokenSource? deadline = null;
+        Task? work = null;
         try
         {
-            HttpListenerResponse response = context.Response;
             response.Headers["Cache-Control"] = "no-store";
             response.Headers["X-Content-Type-Options"] = "nosniff";
-            if (_shutdown.IsCancellationRequested || _state != ServerState.Running)
+            (int Status, string Message)? refusal = Screen(request, response);
+            if (refusal is { } refused)
             {
-                response.KeepAlive = false;
-                await StatsResponse.WriteErrorAsync(context, 503, "server is stopping").ConfigureAwait(false);
+                await StatsResponse.WriteErrorAsync(context, refused.Status, refused.Message).ConfigureAwait(false);
                 return;
             }
 
@@ -503,7 +583,18 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 return;
             }
 
-            await handler.ServeHttpAsync(context, _shutdown.Token).ConfigureAwait(false);
+            deadline = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+            deadline.CancelAfter(Limits.RequestTimeout);
+            RequestScope.Current = new RequestScope(Limits.MaxResponseBytes);
+            work = handler.ServeHttpAsync(context, deadline.Token);
+            await work.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !_shutdown.IsCancellationRequested)
+        {
+            Report(new StatsHandlerException(method, path, new TimeoutException(
+                $"The handler took longer than the request timeout of {Limits.RequestTimeout} (StatsServer.Limits.RequestTimeout); its token was cancelled.")));
+            Observe(work);
+            await TryWriteErrorAsync(context, 503, "request timed out").ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -512,18 +603,21 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 Report(new StatsHandlerException(method, path, e));
             }
 
-            await TryWriteServerErrorAsync(context).ConfigureAwait(false);
+            Observe(work);
+            await TryWriteErrorAsync(context, 500, "internal server error").ConfigureAwait(false);
         }
         finally
         {
+            RequestScope.Current = null;
+            deadline?.Dispose();
             try
             {
-                context.Response.Close();
+                response.Close();
             }
             catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
             {
                 // The client has gone or the listener closed under us: nothing left to send.
-                context.Response.Abort();
+                response.Abort();
             }
 
             if (Interlocked.Decrement(ref _inFlight) == 0)
@@ -536,13 +630,81 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static async Task TryWriteServerErrorAsync(HttpListenerContext context)
+    /// <summary>
+    /// The checks every request passes before any handler runs, cheapest first. Returns the status and message to
+    /// refuse it with, or null to serve it.
+    /// </summary>
+    private (int Status, string Message)? Screen(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        if (_shutdown.IsCancellationRequested || _state != ServerState.Running)
+        {
+            response.KeepAlive = false;
+            return (503, "server is stopping");
+        }
+
+        if (!_access.IsHostAllowed(request))
+        {
+            response.KeepAlive = false;
+            return (403, "host not allowed");
+        }
+
+        if ((request.RawUrl?.Length ?? 0) > Limits.MaxUrlLength)
+        {
+            response.KeepAlive = false;
+            return (414, $"request target longer than {Limits.MaxUrlLength} characters");
+        }
+
+        if (request.HasEntityBody)
+        {
+            // The body is never read: close the connection rather than leave it to be parsed as the next request.
+            response.KeepAlive = false;
+            return (413, "request bodies are not accepted");
+        }
+
+        if (Volatile.Read(ref _inFlight) > Limits.MaxConcurrentRequests)
+        {
+            response.Headers["Retry-After"] = "1";
+            return (503, "too many requests in flight; retry shortly");
+        }
+
+        if (!_access.HasValidCredentials(request))
+        {
+            response.Headers["WWW-Authenticate"] = _access.Challenge;
+            return (401, "authentication required");
+        }
+
+        if (!_access.IsAuthorized(request))
+        {
+            return (403, "forbidden");
+        }
+
+        return null;
+    }
+
+    private static void Observe(Task? work)
+    {
+        if (work is null || work.IsCompleted)
+        {
+            _ = work?.Exception;
+            return;
+        }
+
+        // A handler abandoned after its timeout may still fail later; observe that so it never surfaces as an
+        // unobserved task exception. The timeout itself has been reported already.
+        _ = work.ContinueWith(
+            static t => _ = t.Exception,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private static async Task TryWriteErrorAsync(HttpListenerContext context, int status, string message)
     {
         try
         {
             // Throws InvalidOperationException when the handler already sent the headers.
-            context.Response.StatusCode = 500;
-            await StatsResponse.WriteErrorAsync(context, 500, "internal server error").ConfigureAwait(false);
+            context.Response.StatusCode = status;
+            await StatsResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpListenerException or IOException or ObjectDisposedException)
         {
@@ -566,6 +728,20 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         {
             // The error callback itself failed; it has nowhere to report to, so leave a trace and carry on.
             Trace.TraceError($"StatsServer error callback threw: {callbackFailure}");
+        }
+    }
+
+    private void StopAccepting(HttpListener listener)
+    {
+        try
+        {
+            // Removing every prefix closes the listening socket and idle connections at once, while the requests in
+            // flight keep their connections until they finish or the drain timeout aborts them.
+            listener.Prefixes.Clear();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            Report(e);
         }
     }
 
