@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using StatsHandler.Tests.Support;
+
+namespace StatsHandler.Tests;
+
+public class AccessControlTests
+{
+    private const string Token = "s3cr3t-t0ken-value";
+
+    [Test]
+    public async Task A_bearer_token_is_required_and_checked()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").RequireBearerToken(Token));
+        using HttpClient client = TestServers.Client(server);
+
+        using HttpResponseMessage missing = await client.GetAsync("/api/stats");
+        using HttpResponseMessage wrong = await SendAsync(client, "Bearer", "wrong-token");
+        using HttpResponseMessage truncated = await SendAsync(client, "Bearer", Token[..^1]);
+        using HttpResponseMessage otherScheme = await SendAsync(client, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("a:" + Token)));
+        using HttpResponseMessage right = await SendAsync(client, "Bearer", Token);
+
+        foreach (HttpResponseMessage refused in new[] { missing, wrong, truncated, otherScheme })
+        {
+            refused.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            refused.Headers.WwwAuthenticate.ToString().Should().Be("Bearer realm=\"StatsHandler\"");
+            string body = await refused.Content.ReadAsStringAsync();
+            JsonDocument.Parse(body).RootElement.GetProperty("error").GetString().Should().Be("authentication required");
+            body.Should().NotContain(Token);
+        }
+
+        right.StatusCode.Should().Be(HttpStatusCode.OK);
+        TestContext.Progress.WriteLine($"bearer: missing={(int)missing.StatusCode} wrong={(int)wrong.StatusCode} truncated={(int)truncated.StatusCode} right={(int)right.StatusCode}");
+    }
+
+    [Test]
+    public async Task Basic_auth_is_required_and_checked()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").RequireBasicAuth("ops", "p@ss:word"));
+        using HttpClient client = TestServers.Client(server);
+
+        using HttpResponseMessage missing = await client.GetAsync("/api/stats");
+        using HttpResponseMessage wrong = await SendAsync(client, "Basic", Base64("ops:nope"));
+        using HttpResponseMessage wrongUser = await SendAsync(client, "Basic", Base64("root:p@ss:word"));
+        using HttpResponseMessage garbage = await SendAsync(client, "Basic", "!!!not-base64!!!");
+        using HttpResponseMessage right = await SendAsync(client, "Basic", Base64("ops:p@ss:word"));
+
+        foreach (HttpResponseMessage refused in new[] { missing, wrong, wrongUser, garbage })
+        {
+            refused.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            refused.Headers.WwwAuthenticate.ToString().Should().StartWith("Basic realm=\"StatsHandler\"");
+        }
+
+        right.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Test]
+    public async Task An_authorize_predicate_that_refuses_gives_403_and_one_that_throws_gives_500()
+    {
+        var errors = new ConcurrentQueue<Exception>();
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats")
+            .Authorize(r => r.Headers["X-Team"] == "ops")
+            .Authorize(r => r.Headers["X-Explode"] is null ? true : throw new InvalidOperationException("predicate broke"))
+            .OnError(errors.Enqueue));
+        using HttpClient client = TestServers.Client(server);
+
+        using HttpResponseMessage refused = await client.GetAsync("/api/stats");
+        using var allowedRequest = new HttpRequestMessage(HttpMethod.Get, "/api/stats") { Headers = { { "X-Team", "ops" } } };
+        using HttpResponseMessage allowed = await client.SendAsync(allowedRequest);
+        using var explodingRequest = new HttpRequestMessage(HttpMethod.Get, "/api/stats") { Headers = { { "X-Team", "ops" }, { "X-Explode", "1" } } };
+        using HttpResponseMessage exploded = await client.SendAsync(explodingRequest);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        allowed.StatusCode.Should().Be(HttpStatusCode.OK);
+        exploded.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        errors.Should().ContainSingle().Which.InnerException!.Message.Should().Be("predicate broke");
+    }
+
+    [Test]
+    public void Secrets_never_appear_in_to_string_or_exception_messages()
+    {
+        using var server = new StatsServer("127.0.0.1:0").RequireBearerToken(Token).RequireBasicAuth("ops", "hunter2-password");
+
+        server.ToString().Should().Be("StatsServer 127.0.0.1:0 (bearer token; basic auth; loopback hosts only)");
+        server.ToString().Should().NotContain(Token).And.NotContain("hunter2");
+
+        Action badToken = () => new StatsServer("127.0.0.1:0").RequireBearerToken("has space-secret");
+        Action badPassword = () => new StatsServer("127.0.0.1:0").RequireBasicAuth("ops", "line\nbreak-secret");
+        badToken.Should().Throw<ArgumentException>().Which.Message.Should().NotContain("space-secret");
+        badPassword.Should().Throw<ArgumentException>().Which.Message.Should().NotContain("break-secret");
+        Action badUser = () => new StatsServer("127.0.0.1:0").RequireBasicAuth("a:b", "pw");
+        badUser.Should().Throw<ArgumentException>().WithMessage("*without ':'*");
+    }
+
+    [Test]
+    public async Task A_loopback_server_refuses_foreign_host_headers()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats"));
+        var seen = new List<string>();
+
+        foreach (string host in new[] { "evil.example", "attacker.com:80", "10.0.0.1", "localhost.evil.example" })
+        {
+            RawResponse response = await TestServers.SendRawAsync(
+                server.Url, $"GET /api/stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            response.Status.Should().BeInRange(400, 499, $"Host {host} must not be served");
+            response.BodyText.Should().NotContain("\"pid\"");
+            seen.Add($"{host}={response.Status}");
+        }
+
+        foreach (string host in new[] { "localhost", "127.0.0.1", $"localhost:{server.Url.Port}", "LOCALHOST" })
+        {
+            RawResponse response = await TestServers.SendRawAsync(
+                server.Url, $"GET /api/stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            response.Status.Should().Be(200, $"Host {host} is a loopback name");
+            seen.Add($"{host}={response.Status}");
+        }
+
+        TestContext.Progress.WriteLine("host guard: " + string.Join(", ", seen));
+    }
+
+    [Test]
+    public void Allowed_hosts_are_validated()
+    {
+        using var server = new StatsServer("127.0.0.1:0");
+
+        server.Invoking(s => s.AllowHosts("ok.example", "bad host")).Should().Throw<ArgumentException>().WithMessage("Invalid host 'bad host'*");
+        server.Invoking(s => s.AllowHosts("")).Should().Throw<ArgumentException>();
+        server.AllowHosts("stats.example.com", "10.1.2.3").Should().BeSameAs(server);
+    }
+
+    [Test]
+    public void The_host_guard_recognises_loopback_names()
+    {
+        foreach (string host in new[] { "localhost", "LocalHost", "127.0.0.1", "127.1.2.3", "[::1]", "::1", "app.localhost" })
+        {
+            AccessControl.IsLoopbackName(host).Should().BeTrue(host);
+        }
+
+        foreach (string host in new[] { "evil.example", "10.0.0.1", "localhost.evil.example", "[::2]", "0.0.0.0" })
+        {
+            AccessControl.IsLoopbackName(host).Should().BeFalse(host);
+        }
+    }
+
+    [Test]
+    public async Task Configuration_is_locked_once_started()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats"));
+
+        server.Invoking(s => s.RequireBearerToken(Token)).Should().Throw<InvalidOperationException>().WithMessage("*already started*");
+        server.Invoking(s => s.RequireBasicAuth("a", "b")).Should().Throw<InvalidOperationException>();
+        server.Invoking(s => s.Authorize(_ => true)).Should().Throw<InvalidOperationException>();
+        server.Invoking(s => s.AllowHosts("x.example")).Should().Throw<InvalidOperationException>();
+        server.Invoking(s => s.Limits.MaxUrlLength = 100).Should().Throw<InvalidOperationException>().WithMessage("*already started*");
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string scheme, string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stats");
+        request.Headers.Authorization = new AuthenticationHeaderValue(scheme, value);
+        return await client.SendAsync(request);
+    }
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+}
