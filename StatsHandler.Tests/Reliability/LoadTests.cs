@@ -20,7 +20,7 @@ public class LoadTests
         using var client = new HttpClient(handler) { BaseAddress = server.Url, Timeout = TestServers.Bound };
 
         // Warm up until the thread pool, connection pool and GC budgets have settled (RSS is flat from then on).
-        LoadResult warmUp = await DriveAsync(client, connections: 32, total: 10_000);
+        LoadResult warmUp = await DriveAsync(client, connections: 32, total: 20_000);
         long rssAfterWarmUp = ProcessMemory.SettledResidentBytes();
         LoadResult run = await DriveAsync(client, connections: 32, total: 20_000);
         long rssAfterRun = ProcessMemory.SettledResidentBytes();
