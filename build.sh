@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Same verbs as build.cmd: build (default), test, demo [args], bench [args], pack, clean.
+# Same verbs as build.cmd: build (default), test, demo [args], bench [args], load, pack, clean.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,8 +39,15 @@ case "$verb" in
     ;;
   bench)
     need_sdk
-    if [ ! -d StatsHandler.Benchmarks ]; then echo "error: no benchmarks project yet" >&2; exit 1; fi
     dotnet run --project StatsHandler.Benchmarks -c "$CONFIG" -- "$@"
+    ;;
+  load)
+    need_sdk
+    dotnet build StatsHandler.Demo -c "$CONFIG" -v q -nologo
+    dotnet build StatsHandler.Benchmarks -c "$CONFIG" -v q -nologo
+    command -v wrk >/dev/null 2>&1 || echo "wrk not found: using the built-in load generator (sudo apt-get install wrk for the reference figures)"
+    dotnet StatsHandler.Benchmarks/bin/"$CONFIG"/net10.0/StatsHandler.Benchmarks.dll load \
+      --demo StatsHandler.Demo/bin/"$CONFIG"/net10.0/StatsHandler.Demo.dll "$@"
     ;;
   pack)
     need_sdk
@@ -53,10 +60,10 @@ case "$verb" in
     echo "clean"
     ;;
   -h|--help|help)
-    echo "usage: ./build.sh [build|test|demo [--addr ADDR]|bench [args]|pack|clean]"
+    echo "usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]"
     ;;
   *)
-    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR]|bench [args]|pack|clean]" >&2
+    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]" >&2
     exit 2
     ;;
 esac

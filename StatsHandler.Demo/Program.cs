@@ -4,9 +4,15 @@ using StatsHandler;
 
 // The README's example, runnable: serves /api/stats and /healthz until Ctrl+C.
 string address = "localhost:8080";
+bool churn = true;
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] is "--addr" && i + 1 < args.Length)
+    if (args[i] is "--no-churn")
+    {
+        // The load harness measures the endpoint alone, without the demo's own background allocations.
+        churn = false;
+    }
+    else if (args[i] is "--addr" && i + 1 < args.Length)
     {
         address = args[++i];
     }
@@ -16,7 +22,7 @@ for (int i = 0; i < args.Length; i++)
     }
     else
     {
-        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR]   (default localhost:8080)");
+        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR] [--no-churn]   (default localhost:8080)");
         return 2;
     }
 }
@@ -60,7 +66,7 @@ await using (server)
     Console.WriteLine("Press Ctrl+C to stop.");
 
     // A little background work so the numbers move: allocations, collections, timers, thread-pool items.
-    Task churn = Task.Run(
+    Task background = !churn ? Task.CompletedTask : Task.Run(
         async () =>
         {
             var keep = new List<byte[]>();
@@ -79,7 +85,7 @@ await using (server)
     await server.ListenAndServeAsync(stop.Token);
     try
     {
-        await churn;
+        await background;
     }
     catch (OperationCanceledException)
     {

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using System.Text.Json;
 
 namespace StatsHandler;
 
@@ -14,9 +13,7 @@ namespace StatsHandler;
 /// </remarks>
 public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
 {
-    private static readonly JsonWriterOptions Compact = new() { SkipValidation = true };
-    private static readonly JsonWriterOptions Pretty = new() { Indented = true, SkipValidation = true };
-
+    private readonly JsonBufferPool _buffers = new();
     private readonly RuntimeStatsCollector _collector;
     private readonly RuntimeStatsHandlerOptions _options;
 
@@ -38,21 +35,35 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         bool indented = _options.Indented || QueryString.IsTrue(context.Request.RawUrl, "pp");
-        RuntimeStats stats = _collector.Capture();
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(buffer, indented ? Pretty : Compact))
+        JsonBufferPool.Lease lease = Render(indented);
+        try
         {
-            RuntimeStatsJsonWriter.Write(writer, in stats);
+            await StatsResponse.WriteAsync(context, 200, StatsResponse.JsonContentType, lease.Buffer.WrittenMemory, cancellationToken)
+                .ConfigureAwait(false);
         }
+        finally
+        {
+            _buffers.Return(lease);
+        }
+    }
 
+    /// <summary>Takes a snapshot and writes the response body into a pooled buffer; return the lease when sent.</summary>
+    internal JsonBufferPool.Lease Render(bool indented)
+    {
+        RuntimeStats stats = _collector.Capture();
+        JsonBufferPool.Lease lease = _buffers.Rent(indented);
+        RuntimeStatsJsonWriter.Write(lease.Writer, in stats);
+        lease.Writer.Flush();
         if (_options.NewLineTerminated)
         {
-            buffer.Write("\n"u8);
+            lease.Buffer.Write("\n"u8);
         }
 
-        await StatsResponse.WriteAsync(context, 200, StatsResponse.JsonContentType, buffer.WrittenMemory, cancellationToken)
-            .ConfigureAwait(false);
+        return lease;
     }
+
+    /// <summary>Gives back a buffer <see cref="Render"/> lent.</summary>
+    internal void Return(JsonBufferPool.Lease lease) => _buffers.Return(lease);
 
     /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
     public void Dispose() => _collector.Dispose();

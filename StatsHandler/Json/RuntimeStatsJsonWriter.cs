@@ -76,13 +76,22 @@ internal static class RuntimeStatsJsonWriter
         Number(w, Encoded[k++], stats.GcPauseTotalMs);
         Number(w, Encoded[k++], stats.GcPausePerSecond);
         Number(w, Encoded[k++], stats.GcPausePercent);
-        w.WriteStartArray(Encoded[k++]);
-        foreach (double pause in stats.GcPauses.Span)
+        if (!stats.GcPausesJson.IsEmpty)
         {
-            w.WriteNumberValue(Round(pause, 3));
+            // Up to 256 numbers that change only when a collection ends: formatted then, not on every request.
+            w.WritePropertyName(Encoded[k++]);
+            w.WriteRawValue(stats.GcPausesJson.Span, skipInputValidation: true);
         }
+        else
+        {
+            w.WriteStartArray(Encoded[k++]);
+            foreach (double pause in stats.GcPauses.Span)
+            {
+                w.WriteNumberValue(Round(pause, 3));
+            }
 
-        w.WriteEndArray();
+            w.WriteEndArray();
+        }
         w.WriteNumber(Encoded[k++], stats.JitMethodCount);
         w.WriteNumber(Encoded[k++], stats.JitILBytes);
         Number(w, Encoded[k++], stats.JitTimeMs);
@@ -102,6 +111,24 @@ internal static class RuntimeStatsJsonWriter
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Formats pauses as a compact JSON array, each rounded as <see cref="Write"/> rounds them.</summary>
+    internal static byte[] PauseArray(ReadOnlySpan<double> pauses)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 + (pauses.Length * 8));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (double pause in pauses)
+            {
+                writer.WriteNumberValue(Round(pause, 3));
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     internal static long UnixNanoseconds(DateTimeOffset time) =>

@@ -35,6 +35,8 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private TaskCompletionSource? _drained;
     private ServerState _state;
     private readonly AccessControl _access = new();
+    private readonly Stack<CancellationTokenSource> _deadlines = new();
+    private RequestScope? _scope;
     private int _port;
     private int _inFlight;
 
@@ -287,6 +289,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
             (_listener, _port) = Listen();
             Limits.Freeze();
+            _scope = new RequestScope(Limits.MaxResponseBytes);
             _state = ServerState.Running;
             _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener), CancellationToken.None);
         }
@@ -448,6 +451,14 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             handler.Dispose();
         }
 
+        lock (_deadlines)
+        {
+            while (_deadlines.TryPop(out CancellationTokenSource? deadline))
+            {
+                deadline.Dispose();
+            }
+        }
+
         _shutdown.Dispose();
     }
 
@@ -558,6 +569,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         string method = request.HttpMethod ?? string.Empty;
         string path = request.Url?.AbsolutePath ?? "/";
         CancellationTokenSource? deadline = null;
+        CancellationTokenRegistration shutdownLink = default;
         Task? work = null;
         try
         {
@@ -583,9 +595,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 return;
             }
 
-            deadline = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-            deadline.CancelAfter(Limits.RequestTimeout);
-            RequestScope.Current = new RequestScope(Limits.MaxResponseBytes);
+            deadline = RentDeadline();
+            shutdownLink = _shutdown.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+            RequestScope.Current = _scope;
             work = handler.ServeHttpAsync(context, deadline.Token);
             await work.WaitAsync(deadline.Token).ConfigureAwait(false);
         }
@@ -609,7 +621,8 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         finally
         {
             RequestScope.Current = null;
-            deadline?.Dispose();
+            shutdownLink.Dispose();
+            ReturnDeadline(deadline);
             try
             {
                 response.Close();
@@ -628,6 +641,45 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A token source that cancels after the request timeout. They are pooled: a new one per request would cost an
+    /// allocation and a timer each time.
+    /// </summary>
+    private CancellationTokenSource RentDeadline()
+    {
+        CancellationTokenSource? deadline;
+        lock (_deadlines)
+        {
+            _deadlines.TryPop(out deadline);
+        }
+
+        deadline ??= new CancellationTokenSource();
+        deadline.CancelAfter(Limits.RequestTimeout);
+        return deadline;
+    }
+
+    private void ReturnDeadline(CancellationTokenSource? deadline)
+    {
+        if (deadline is null)
+        {
+            return;
+        }
+
+        if (deadline.TryReset())
+        {
+            lock (_deadlines)
+            {
+                if (_deadlines.Count < 64)
+                {
+                    _deadlines.Push(deadline);
+                    return;
+                }
+            }
+        }
+
+        deadline.Dispose();
     }
 
     /// <summary>

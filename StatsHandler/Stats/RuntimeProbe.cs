@@ -23,7 +23,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     private const int MaxPauses = 256;
     private static readonly GCKind[] PauseKinds = [GCKind.Ephemeral, GCKind.FullBlocking, GCKind.Background];
 
-    private readonly ProcSelfStat? _procStat;
+    private readonly ProcSelf? _procSelf;
     private readonly string _dotnetVersion = RuntimeInformation.FrameworkDescription;
     private readonly string _os = OsName();
     private readonly string _osDescription = RuntimeInformation.OSDescription;
@@ -39,13 +39,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     private TimeSpan _gcInfoPause = TimeSpan.MinValue;
     private GcHeapFigures _heap;
     private double[] _pauses = [];
+    private byte[] _pausesJson = "[]"u8.ToArray();
     private int _threadCount;
-    private long _threadCountReadAt = long.MinValue;
+    private long _threadCountReadAt = -1000;
     private bool _disposed;
 
     public RuntimeProbe()
     {
-        _procStat = ProcSelfStat.TryOpen();
+        _procSelf = ProcSelf.TryOpen();
         ProcessStartTime = ReadProcessStartTime();
         AppDomain.CurrentDomain.FirstChanceException += OnFirstChanceException;
         AppDomain.CurrentDomain.AssemblyLoad += OnAssemblyLoad;
@@ -66,12 +67,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             _gcInfoPause = pauseTotal;
         }
 
-        int threads;
-        long resident;
-        if (_procStat is null || !_procStat.TryRead(out threads, out resident))
+        if (_procSelf is null || !_procSelf.TryReadResident(out long resident))
+        {
+            resident = Environment.WorkingSet;
+        }
+
+        if (_procSelf is null || !_procSelf.TryReadThreads(out int threads))
         {
             threads = ReadThreadCountSlowly();
-            resident = Environment.WorkingSet;
         }
 
         if (Volatile.Read(ref _assembliesDirty) != 0)
@@ -124,6 +127,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             GcGen2Count = GC.CollectionCount(2),
             GcPauseTotalMs = pauseTotal.TotalMilliseconds,
             GcPauses = _pauses,
+            GcPausesJson = _pausesJson,
             JitMethodCount = JitInfo.GetCompiledMethodCount(currentThread: false),
             JitILBytes = JitInfo.GetCompiledILBytes(currentThread: false),
             JitTimeMs = JitInfo.GetCompilationTime(currentThread: false).TotalMilliseconds,
@@ -142,7 +146,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         _disposed = true;
         AppDomain.CurrentDomain.FirstChanceException -= OnFirstChanceException;
         AppDomain.CurrentDomain.AssemblyLoad -= OnAssemblyLoad;
-        _procStat?.Dispose();
+        _procSelf?.Dispose();
     }
 
     internal static string LatencyModeName(GCLatencyMode mode) => mode switch
@@ -210,6 +214,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         }
 
         _pauses = pauses;
+        _pausesJson = RuntimeStatsJsonWriter.PauseArray(pauses);
     }
 
     private int ReadThreadCountSlowly()

@@ -160,6 +160,12 @@ public readonly struct RuntimeStats
     /// </remarks>
     public ReadOnlyMemory<double> GcPauses { get; init; }
 
+    /// <summary>
+    /// <see cref="GcPauses"/> already written as a JSON array, made once per collection rather than once per request;
+    /// empty when the snapshot was not made by the probe (the writer then formats <see cref="GcPauses"/> itself).
+    /// </summary>
+    internal ReadOnlyMemory<byte> GcPausesJson { get; init; }
+
     /// <summary>Methods JIT-compiled since the process started (<c>jit_method_num</c>).</summary>
     public long JitMethodCount { get; init; }
 
