@@ -15,7 +15,7 @@ internal static partial class LoadHarness
 {
     private const int Connections = 16;
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan Run = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Run = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan LatencyRun = TimeSpan.FromSeconds(3);
     private const int Repeats = 3;
 
@@ -35,6 +35,7 @@ internal static partial class LoadHarness
             $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; generator: {(wrk is null ? "built-in (.NET HttpClient)" : "wrk")}; " +
             $"{Connections} connections, {Run.TotalSeconds:F0} s x {Repeats} (median), then 1 connection for {LatencyRun.TotalSeconds:F0} s");
 
+        await MeasureIdleAsync(demo, budget.Token);
         var rows = new List<Row>();
         int statsSize = 0;
         int metricsSize = 0;
@@ -69,6 +70,60 @@ internal static partial class LoadHarness
 
         Print(rows);
         return 0;
+    }
+
+    /// <summary>
+    /// A host that embeds the server but is not scraped should spend nothing on it: start the demo without its
+    /// background work, let it serve one request, then read its CPU time and thread count over ten idle seconds.
+    /// </summary>
+    private static async Task MeasureIdleAsync(string demo, CancellationToken budget)
+    {
+        string addr = $"127.0.0.1:{FreePort()}";
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string part in new[] { "exec", demo, "--no-churn", "--addr", addr })
+        {
+            start.ArgumentList.Add(part);
+        }
+
+        using Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            if (await WaitForAsync(probe, new Uri($"http://{addr}/api/stats"), budget) is null)
+            {
+                Console.WriteLine("  idle: the demo did not answer; skipped");
+                return;
+            }
+
+            using var settle = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            await settle.WaitForNextTickAsync(budget);
+            (double cpuBefore, _) = ReadProcess(process.Id);
+            int threadsBefore = ReadThreads(process.Id);
+            using var idle = new PeriodicTimer(TimeSpan.FromSeconds(10));
+            await idle.WaitForNextTickAsync(budget);
+            (double cpuAfter, _) = ReadProcess(process.Id);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  idle demo (no background work): {(cpuAfter - cpuBefore) * 1000:F0} ms CPU over 10 s, threads {threadsBefore} -> {ReadThreads(process.Id)}"));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static int ReadThreads(int pid)
+    {
+        using Process p = Process.GetProcessById(pid);
+        return p.Threads.Count;
     }
 
     private static async Task<Row?> MeasureAsync(string name, string[] command, string addrFlag, string path, string? wrk, CancellationToken budget)

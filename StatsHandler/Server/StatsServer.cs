@@ -459,7 +459,8 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
         }
 
-        _shutdown.Dispose();
+        // _shutdown is not disposed: a request aborted by the stop may still read its token, and a
+        // CancellationTokenSource without a timer holds nothing that needs releasing.
     }
 
     private (HttpListener Listener, int Port) Listen()
@@ -671,7 +672,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         {
             lock (_deadlines)
             {
-                if (_deadlines.Count < 64)
+                if (_deadlines.Count < 64 && _state != ServerState.Disposed)
                 {
                     _deadlines.Push(deadline);
                     return;
