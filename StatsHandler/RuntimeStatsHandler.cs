@@ -19,14 +19,21 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
 
     private readonly RuntimeStatsCollector _collector;
     private readonly RuntimeStatsHandlerOptions _options;
+    private readonly ServerExports? _exports;
 
     /// <summary>Creates a handler.</summary>
     /// <param name="options">Output and sampling options; the defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
     public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options = null)
+        : this(options, null)
+    {
+    }
+
+    internal RuntimeStatsHandler(RuntimeStatsHandlerOptions? options, ServerExports? exports)
     {
         _options = options ?? new RuntimeStatsHandlerOptions();
         _collector = new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval);
+        _exports = exports;
     }
 
     /// <summary>Serves one request with a fresh snapshot.</summary>
@@ -38,11 +45,12 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         bool indented = _options.Indented || QueryString.IsTrue(context.Request.RawUrl, "pp");
+        _exports?.Meters?.Observe();
         RuntimeStats stats = _collector.Capture();
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, indented ? Pretty : Compact))
         {
-            RuntimeStatsJsonWriter.Write(writer, in stats);
+            RuntimeStatsJsonWriter.Write(writer, in stats, _exports);
         }
 
         if (_options.NewLineTerminated)
