@@ -164,7 +164,7 @@ internal sealed class InstrumentState
             }
 
             previous = tags[i].Key;
-            pairs.Add(new(tags[i].Key ?? string.Empty, FormatValue(tags[i].Value)));
+            pairs.Add(new(PublishedValue.ValidUtf16(tags[i].Key ?? string.Empty), PublishedValue.ValidUtf16(FormatValue(tags[i].Value))));
         }
 
         var series = new MeterSeries([.. pairs], EncodeLabels(pairs), Kind == MeterInstrumentKind.Histogram ? Bounds.Length + 1 : 0);

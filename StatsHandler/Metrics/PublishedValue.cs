@@ -50,6 +50,15 @@ internal sealed class PublishedValue
 
     public static PublishedValue Of(string name, Func<string?> value) => new(name, null, null, null, value);
 
+    /// <summary>
+    /// Returns <paramref name="text"/> with lone surrogates replaced by U+FFFD: the JSON writer rejects them and UTF-8 cannot
+    /// carry them. Allocates only when there is a surrogate to check.
+    /// </summary>
+    public static string ValidUtf16(string text) =>
+        text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')
+            ? System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(text))
+            : text;
+
     /// <summary>Calls the callback; false, with <paramref name="error"/> set, when it threw.</summary>
     public bool TryRead(out PublishedReading reading, out Exception? error)
     {
@@ -61,7 +70,7 @@ internal sealed class PublishedValue
                 PublishedKind.Integer => new PublishedReading(Kind, _integer!(), 0, null),
                 PublishedKind.Number => new PublishedReading(Kind, 0, _number!(), null),
                 PublishedKind.Boolean => new PublishedReading(Kind, _boolean!() ? 1 : 0, 0, null),
-                _ => new PublishedReading(Kind, 0, 0, _text!()),
+                _ => new PublishedReading(Kind, 0, 0, _text!() is { } text ? ValidUtf16(text) : null),
             };
             return true;
         }
