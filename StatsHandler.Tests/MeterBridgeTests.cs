@@ -402,6 +402,51 @@ public class MeterBridgeTests
     }
 
     [Test]
+    public async Task Export_meters_may_be_called_again_to_add_meters()
+    {
+        using Meter first = NewMeter();
+        using Meter second = NewMeter();
+        Counter<long> a = first.CreateCounter<long>("first");
+        Counter<long> b = second.CreateCounter<long>("second");
+        await using StatsServer server = await StartAsync(first, s => s.ExportMeters(second.Name));
+        using HttpClient client = TestServers.Client(server);
+        a.Add(1);
+        b.Add(2);
+
+        Dictionary<string, ExpositionSample> samples = await SamplesAsync(client);
+
+        samples["first_total{}"].Value.Should().Be(1, "the first meter is exported once, not twice");
+        samples["second_total{}"].Value.Should().Be(2);
+    }
+
+    [Test]
+    public async Task Odd_tags_keys_and_values_never_break_a_response()
+    {
+        using Meter meter = NewMeter();
+        Counter<long> counter = meter.CreateCounter<long>("odd\uD800.name", "{x}", "desc \uDC00 \"quoted\"\nline");
+        await using StatsServer server = await StartAsync(meter);
+        using HttpClient client = TestServers.Client(server);
+        counter.Add(1, Tag(null!, "null key"), Tag("dup", 1), Tag("dup", 2), Tag("obj", new Uri("http://x/")), Tag("when", new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)));
+        counter.Add(1, Tags(40));
+
+        Dictionary<string, ExpositionFamily> text = await Scrapes.ParseAsync(client, "/metrics", openMetrics: false);
+        await Scrapes.ParseAsync(client, "/metrics", openMetrics: true);
+        JsonElement json = await Scrapes.GetJsonAsync(client, "/api/stats");
+
+        ExpositionSample first = text["odd_name_total"].Samples[0];
+        first.Labels.Should().Contain(new KeyValuePair<string, string>("_", "null key"))
+            .And.Contain(new KeyValuePair<string, string>("dup", "1"))
+            .And.Contain(new KeyValuePair<string, string>("obj", "http://x/"))
+            .And.Contain(new KeyValuePair<string, string>("when", "01/02/2026 03:04:05"));
+        text["odd_name_total"].Samples[1].Labels.Should().HaveCount(40, "more tags than fit on the stack still make one series");
+        text["odd_name_total"].Help.Should().Be("desc \uFFFD \"quoted\"\nline");
+        Instrument(json, "odd\uFFFD.name").GetProperty("description").GetString().Should().Be("desc \uFFFD \"quoted\"\nline");
+    }
+
+    private static KeyValuePair<string, object?>[] Tags(int count) =>
+        Enumerable.Range(0, count).Select(i => Tag($"tag{i:D2}", new string('v', 30))).ToArray();
+
+    [Test]
     public async Task Disposing_the_server_unsubscribes_from_the_meters()
     {
         using Meter meter = NewMeter();

@@ -90,12 +90,13 @@ internal static class ExportsJsonWriter
     private static void WriteInstrument(Utf8JsonWriter w, InstrumentState instrument)
     {
         w.WriteStartObject();
-        w.WriteString(MeterKey, instrument.Instrument.Meter.Name);
-        w.WriteString(NameKey, instrument.Instrument.Name);
+        // Names and descriptions are the app's text: a lone surrogate in them would make the JSON writer throw.
+        w.WriteString(MeterKey, PublishedValue.ValidUtf16(instrument.Instrument.Meter.Name));
+        w.WriteString(NameKey, PublishedValue.ValidUtf16(instrument.Instrument.Name));
         w.WriteString(PrometheusNameKey, instrument.MetricName);
         w.WriteString(KindKey, instrument.KindName);
-        w.WriteString(UnitKey, instrument.Instrument.Unit ?? string.Empty);
-        w.WriteString(DescriptionKey, instrument.Instrument.Description ?? string.Empty);
+        w.WriteString(UnitKey, PublishedValue.ValidUtf16(instrument.Instrument.Unit ?? string.Empty));
+        w.WriteString(DescriptionKey, PublishedValue.ValidUtf16(instrument.Instrument.Description ?? string.Empty));
         w.WriteNumber(DroppedKey, instrument.DroppedSeries);
         bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
         if (histogram)

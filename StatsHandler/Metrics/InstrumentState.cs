@@ -158,13 +158,15 @@ internal sealed class InstrumentState
         string? previous = null;
         foreach (int i in order)
         {
-            if (tags[i].Key == previous)
+            // The same rule as TryWriteKey: a null key is an empty one, and a repeated key keeps its first value.
+            string name = tags[i].Key ?? string.Empty;
+            if (name == previous)
             {
                 continue;
             }
 
-            previous = tags[i].Key;
-            pairs.Add(new(PublishedValue.ValidUtf16(tags[i].Key ?? string.Empty), PublishedValue.ValidUtf16(FormatValue(tags[i].Value))));
+            previous = name;
+            pairs.Add(new(PublishedValue.ValidUtf16(name), PublishedValue.ValidUtf16(FormatValue(tags[i].Value))));
         }
 
         var series = new MeterSeries([.. pairs], EncodeLabels(pairs), Kind == MeterInstrumentKind.Histogram ? Bounds.Length + 1 : 0);
@@ -189,7 +191,8 @@ internal sealed class InstrumentState
                 series.Value += value;
                 break;
             case MeterInstrumentKind.ObservableCounter:
-                if (!double.IsNaN(value))
+                // An observed total below zero (or NaN) is no count; OpenMetrics forbids such a counter value.
+                if (value >= 0)
                 {
                     series.Value = value;
                 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace StatsHandler;
 
@@ -20,6 +21,11 @@ internal sealed class MeterBridge : IDisposable
     private readonly Func<string, bool> _nameTaken;
     private readonly Action<Exception> _report;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+
+    // Instruments the listener was offered but no pattern matched, held weakly: a later ExportMeters call may match them,
+    // and MeterListener offers each instrument only once.
+    private readonly ConditionalWeakTable<Instrument, object> _unmatched = new();
+    private bool _started;
     private (string Text, bool IsPrefix)[] _patterns = [];
     private InstrumentState[] _instruments = [];
     private bool _disposed;
@@ -64,6 +70,8 @@ internal sealed class MeterBridge : IDisposable
     /// </summary>
     public void Add(IEnumerable<string> patterns)
     {
+        var offered = new List<Instrument>();
+        bool start;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -75,10 +83,25 @@ internal sealed class MeterBridge : IDisposable
             }
 
             _patterns = [.. all];
+            start = !_started;
+            _started = true;
+            foreach (KeyValuePair<Instrument, object> pair in (IEnumerable<KeyValuePair<Instrument, object>>)_unmatched)
+            {
+                offered.Add(pair.Key);
+            }
         }
 
-        // Start again to offer instruments created before this call; those already exported are ignored.
-        _listener.Start();
+        if (start)
+        {
+            // The first call: the listener is offered every instrument that exists, and every one created later.
+            _listener.Start();
+            return;
+        }
+
+        foreach (Instrument instrument in offered)
+        {
+            OnInstrumentPublished(instrument, _listener);
+        }
     }
 
     /// <summary>Runs the callbacks of the observable instruments, so their values are current for this scrape.</summary>
@@ -126,10 +149,18 @@ internal sealed class MeterBridge : IDisposable
         InstrumentState state;
         lock (_lock)
         {
-            if (_disposed || !Matches(instrument.Meter.Name) || Array.Exists(_instruments, s => ReferenceEquals(s.Instrument, instrument)))
+            if (_disposed || Array.Exists(_instruments, s => ReferenceEquals(s.Instrument, instrument)))
             {
                 return;
             }
+
+            if (!Matches(instrument.Meter.Name))
+            {
+                _unmatched.AddOrUpdate(instrument, _unmatched);
+                return;
+            }
+
+            _unmatched.Remove(instrument);
 
             bool isGauge = kind is not (MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter or MeterInstrumentKind.Histogram);
             string name = UniqueName(PrometheusNames.MetricName(instrument.Name, instrument.Unit, isGauge), kind.Value);
