@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace StatsHandler;
@@ -7,9 +8,14 @@ namespace StatsHandler;
 /// Reads the process's open file descriptors (entries of <c>/proc/self/fd</c>) and their soft limit (the
 /// <c>Max open files</c> line of <c>/proc/self/limits</c>, read through a handle kept open) on Linux.
 /// </summary>
+/// <remarks>
+/// The directory is read with libc's <c>readdir</c>, as Go's client does: .NET's directory enumeration stats the target
+/// of every symbolic link it meets, and each entry of <c>/proc/self/fd</c> is one, which costs ~25 µs per descriptor.
+/// </remarks>
 internal sealed class FileDescriptorProbe : IDisposable
 {
     private readonly SafeFileHandle? _limits;
+    private bool _noLibc;
 
     public FileDescriptorProbe()
     {
@@ -40,14 +46,8 @@ internal sealed class FileDescriptorProbe : IDisposable
 
         try
         {
-            // Counting through FileSystemEnumerable reads the directory without making a string per entry.
-            var entries = new FileSystemEnumerable<byte>("/proc/self/fd", static (ref FileSystemEntry _) => 0);
-            foreach (byte _ in entries)
-            {
-                open++;
-            }
-
-            return TryReadMaxOpenFiles(out max);
+            open = CountOpenDescriptors();
+            return open >= 0 && TryReadMaxOpenFiles(out max);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
@@ -56,6 +56,71 @@ internal sealed class FileDescriptorProbe : IDisposable
     }
 
     public void Dispose() => _limits?.Dispose();
+
+    private long CountOpenDescriptors()
+    {
+        if (!_noLibc)
+        {
+            try
+            {
+                return CountWithReaddir();
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _noLibc = true;
+            }
+        }
+
+        // No usable libc: the managed enumeration gives the same count, only slower.
+        long count = 0;
+        var entries = new FileSystemEnumerable<byte>("/proc/self/fd", static (ref FileSystemEntry _) => 0);
+        foreach (byte _ in entries)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static long CountWithReaddir()
+    {
+        IntPtr directory = NativeMethods.opendir("/proc/self/fd");
+        if (directory == IntPtr.Zero)
+        {
+            return -1;
+        }
+
+        try
+        {
+            long entries = 0;
+            while (NativeMethods.readdir(directory) != IntPtr.Zero)
+            {
+                entries++;
+            }
+
+            // Every directory lists "." and ".."; the descriptor opendir holds is open too, and counted, as in Go.
+            return Math.Max(0, entries - 2);
+        }
+        finally
+        {
+            _ = NativeMethods.closedir(directory);
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr opendir(string name);
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr readdir(IntPtr directory);
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int closedir(IntPtr directory);
+    }
 
     private bool TryReadMaxOpenFiles(out long max)
     {
