@@ -214,7 +214,8 @@ public class MeterBridgeTests
         text["histogram_bucket{le=+Inf}"].Value.Should().Be(2, "NaN lands in the +Inf bucket only");
         text["histogram_bucket{le=5}"].Value.Should().Be(1, "OpenTelemetry's default bounds for a histogram without advice");
         double.IsNaN(text["histogram_sum{}"].Value).Should().BeTrue();
-        openMetrics.Should().NotContainKey("histogram_sum{}", "OpenMetrics forbids a NaN _sum");
+        openMetrics.Should().NotContainKey("histogram_sum{}", "OpenMetrics forbids a NaN _sum").And.NotContainKey("histogram_count{}", "and has _count only beside _sum");
+        openMetrics["histogram_bucket{le=+Inf}"].Value.Should().Be(2);
         Instrument(json, "nan").GetProperty("series")[0].GetProperty("value").ValueKind.Should().Be(JsonValueKind.Null);
         Instrument(json, "up").GetProperty("series")[0].GetProperty("value").ValueKind.Should().Be(JsonValueKind.Null);
         Instrument(json, "histogram").GetProperty("series")[0].GetProperty("sum").ValueKind.Should().Be(JsonValueKind.Null);
@@ -445,6 +446,31 @@ public class MeterBridgeTests
 
     private static KeyValuePair<string, object?>[] Tags(int count) =>
         Enumerable.Range(0, count).Select(i => Tag($"tag{i:D2}", new string('v', 30))).ToArray();
+
+    [Test]
+    public async Task Values_in_non_base_units_are_converted_to_seconds_and_bytes()
+    {
+        using Meter meter = NewMeter();
+        Counter<double> busy = meter.CreateCounter<double>("busy", "ms");
+        Gauge<long> cache = meter.CreateGauge<long>("cache", "KiBy");
+        Histogram<double> latency = meter.CreateHistogram<double>("latency", "ms");
+        await using StatsServer server = await StartAsync(meter);
+        using HttpClient client = TestServers.Client(server);
+        busy.Add(1500);
+        cache.Record(2);
+        latency.Record(7);
+
+        Dictionary<string, ExpositionSample> samples = await SamplesAsync(client);
+        JsonElement json = await Scrapes.GetJsonAsync(client, "/api/stats");
+
+        samples["busy_seconds_total{}"].Value.Should().Be(1.5);
+        samples["cache_bytes{}"].Value.Should().Be(2048);
+        samples["latency_seconds_bucket{le=0.005}"].Value.Should().Be(0, "the default bounds, 0 to 10000 ms, become 0 to 10 s");
+        samples["latency_seconds_bucket{le=0.01}"].Value.Should().Be(1);
+        samples["latency_seconds_sum{}"].Value.Should().BeApproximately(0.007, 1e-12);
+        Instrument(json, "busy").GetProperty("series")[0].GetProperty("value").GetDouble().Should().Be(1500, "the JSON keeps the instrument's unit");
+        Instrument(json, "latency").GetProperty("bounds")[1].GetDouble().Should().Be(5);
+    }
 
     [Test]
     public async Task Disposing_the_server_unsubscribes_from_the_meters()

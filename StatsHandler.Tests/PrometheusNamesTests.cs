@@ -10,7 +10,10 @@ public class PrometheusNamesTests
     [TestCase("hits", "1", false, "hits")]
     [TestCase("throughput", "By/s", true, "throughput_bytes_per_second")]
     [TestCase("speed", "m/s", true, "speed_meters_per_second")]
-    [TestCase("latency", "ms", false, "latency_milliseconds")]
+    [TestCase("latency", "ms", false, "latency_seconds")]
+    [TestCase("uptime", "h", true, "uptime_seconds")]
+    [TestCase("cache", "MiBy", true, "cache_bytes")]
+    [TestCase("rate", "KiBy/s", true, "rate_bytes_per_second")]
     [TestCase("requests_total", null, false, "requests")]
     [TestCase("ünïcødé", null, true, "n_c_d")]
     [TestCase("9", null, true, "_9")]
@@ -18,6 +21,21 @@ public class PrometheusNamesTests
     public void Instrument_names_and_units_become_prometheus_names(string name, string? unit, bool isGauge, string expected)
     {
         PrometheusNames.MetricName(name, unit, isGauge).Should().Be(expected);
+    }
+
+    [TestCase(null, 1.0)]
+    [TestCase("{request}", 1.0)]
+    [TestCase("s", 1.0)]
+    [TestCase("ms", 0.001)]
+    [TestCase("ns", 1e-9)]
+    [TestCase("min", 60.0)]
+    [TestCase("KiBy", 1024.0)]
+    [TestCase("KiBy/s", 1024.0)]
+    [TestCase("bit", 0.125)]
+    [TestCase("Cel", 1.0)]
+    public void Units_scale_to_seconds_and_bytes(string? unit, double scale)
+    {
+        PrometheusNames.UnitScale(unit).Should().Be(scale);
     }
 
     [TestCase("http.method", "http_method")]

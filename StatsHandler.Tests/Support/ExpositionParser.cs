@@ -192,7 +192,7 @@ internal static partial class ExpositionParser
 
             if (family.Type == "histogram")
             {
-                CheckHistogram(family);
+                CheckHistogram(family, openMetrics);
             }
         }
 
@@ -210,7 +210,7 @@ internal static partial class ExpositionParser
         _ => sample == family.Name,
     };
 
-    private static void CheckHistogram(ExpositionFamily family)
+    private static void CheckHistogram(ExpositionFamily family, bool openMetrics)
     {
         foreach (IGrouping<string, ExpositionSample> series in family.Samples.GroupBy(s => s.SeriesKey))
         {
@@ -244,8 +244,28 @@ internal static partial class ExpositionParser
                 throw new FormatException($"histogram '{family.Name}' {{{series.Key}}}: the last bucket must be le=\"+Inf\"");
             }
 
-            ExpositionSample count = series.SingleOrDefault(s => s.Name == family.Name + "_count")
-                ?? throw new FormatException($"histogram '{family.Name}' {{{series.Key}}} has no _count");
+            ExpositionSample? sum = series.SingleOrDefault(s => s.Name == family.Name + "_sum");
+            ExpositionSample? count = series.SingleOrDefault(s => s.Name == family.Name + "_count");
+            if (openMetrics && (sum is null) != (count is null))
+            {
+                throw new FormatException($"OpenMetrics histogram '{family.Name}' {{{series.Key}}}: _count appears if and only if _sum does");
+            }
+
+            if (openMetrics && sum is not null && !(sum.Value >= 0))
+            {
+                throw new FormatException($"OpenMetrics histogram '{family.Name}' {{{series.Key}}}: _sum {sum.Value} must not be NaN or negative");
+            }
+
+            if (count is null)
+            {
+                if (!openMetrics)
+                {
+                    throw new FormatException($"histogram '{family.Name}' {{{series.Key}}} has no _count");
+                }
+
+                continue;
+            }
+
             if (count.Value != buckets[^1].Value)
             {
                 throw new FormatException($"histogram '{family.Name}' {{{series.Key}}}: +Inf bucket {buckets[^1].Value} != _count {count.Value}");

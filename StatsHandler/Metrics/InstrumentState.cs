@@ -34,14 +34,15 @@ internal sealed class InstrumentState
         _lookup = _series.GetAlternateLookup<ReadOnlySpan<char>>();
         IsCounter = kind is MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter;
         Bounds = kind == MeterInstrumentKind.Histogram ? ChooseBounds(instrument) : [];
+        Scale = PrometheusNames.UnitScale(instrument.Unit);
         string type = IsCounter ? "counter" : kind == MeterInstrumentKind.Histogram ? "histogram" : "gauge";
         string help = string.IsNullOrWhiteSpace(instrument.Description)
             ? $"{instrument.Name} ({KindName}{(string.IsNullOrEmpty(instrument.Unit) ? string.Empty : ", unit " + instrument.Unit)}) of meter {instrument.Meter.Name}."
             : instrument.Description;
         Header = PrometheusHeader.Create(metricName, type, help);
         SampleName = System.Text.Encoding.UTF8.GetBytes(IsCounter ? metricName + "_total" : metricName);
-        TextBucketLabels = EncodeBounds(Bounds, openMetrics: false);
-        OpenMetricsBucketLabels = EncodeBounds(Bounds, openMetrics: true);
+        TextBucketLabels = EncodeBounds(Bounds, Scale, openMetrics: false);
+        OpenMetricsBucketLabels = EncodeBounds(Bounds, Scale, openMetrics: true);
     }
 
     public Instrument Instrument { get; }
@@ -58,7 +59,13 @@ internal sealed class InstrumentState
 
     public PrometheusHeader Header { get; }
 
-    /// <summary>Histogram bucket upper bounds, increasing and finite; the <c>+Inf</c> bucket is implied.</summary>
+    /// <summary>
+    /// What a value in the instrument's unit is multiplied by in the Prometheus output, which uses base units
+    /// (0.001 for <c>ms</c>); the JSON document keeps the instrument's own unit.
+    /// </summary>
+    public double Scale { get; }
+
+    /// <summary>Histogram bucket upper bounds in the instrument's unit, increasing and finite; the <c>+Inf</c> bucket is implied.</summary>
     public double[] Bounds { get; }
 
     /// <summary><c>le="..."</c> for each bound, then <c>le="+Inf"</c>, in the text format's spelling.</summary>
@@ -429,14 +436,14 @@ internal sealed class InstrumentState
         return result;
     }
 
-    private static byte[][] EncodeBounds(double[] bounds, bool openMetrics)
+    private static byte[][] EncodeBounds(double[] bounds, double scale, bool openMetrics)
     {
         var labels = new byte[bounds.Length + 1][];
         for (int i = 0; i <= bounds.Length; i++)
         {
             using var one = new PrometheusBuffer(64);
             one.Write("le=\""u8);
-            one.Write(i < bounds.Length ? bounds[i] : double.PositiveInfinity, forceDecimalPoint: openMetrics);
+            one.Write(i < bounds.Length ? bounds[i] * scale : double.PositiveInfinity, forceDecimalPoint: openMetrics);
             one.Write((byte)'"');
             labels[i] = one.WrittenSpan.ToArray();
         }

@@ -43,13 +43,14 @@ internal sealed class MeterBridge : IDisposable
             InstrumentPublished = OnInstrumentPublished,
             MeasurementsCompleted = OnMeasurementsCompleted,
         };
-        _listener.SetMeasurementEventCallback<byte>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<short>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<int>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<long>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<float>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<double>(static (i, v, t, s) => ((InstrumentState)s!).Record(v, t));
-        _listener.SetMeasurementEventCallback<decimal>(static (i, v, t, s) => ((InstrumentState)s!).Record((double)v, t));
+        // The state is null when a measurement races the instrument's disposal (its meter disposed mid-scrape): drop it.
+        _listener.SetMeasurementEventCallback<byte>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<short>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<int>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<long>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<float>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<double>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<decimal>(static (i, v, t, s) => (s as InstrumentState)?.Record((double)v, t));
     }
 
     /// <summary>The instruments exported now, in the order they were published. Never modified: replaced.</summary>

@@ -84,7 +84,7 @@ internal static class ExportsPrometheusWriter
                     b.Write(instrument.SampleName);
                     WriteLabels(b, one.EncodedLabels);
                     b.Write((byte)' ');
-                    b.Write(one.Value);
+                    b.Write(one.Value * instrument.Scale);
                     b.Write((byte)'\n');
                 }
 
@@ -113,17 +113,19 @@ internal static class ExportsPrometheusWriter
                     b.Write((byte)'\n');
                 }
 
-                // OpenMetrics treats _sum as a counter: it may not be NaN or negative, nor present with negative buckets.
-                if (!openMetrics || (one.Sum >= 0 && !negativeBuckets))
+                // OpenMetrics treats _sum as a counter: it may not be NaN or negative, nor present with negative
+                // buckets; and _count appears exactly when _sum does.
+                if (openMetrics && !(one.Sum >= 0 && !negativeBuckets))
                 {
-                    b.Write(instrument.SampleName);
-                    b.Write("_sum"u8);
-                    WriteLabels(b, one.EncodedLabels);
-                    b.Write((byte)' ');
-                    b.Write(one.Sum);
-                    b.Write((byte)'\n');
+                    continue;
                 }
 
+                b.Write(instrument.SampleName);
+                b.Write("_sum"u8);
+                WriteLabels(b, one.EncodedLabels);
+                b.Write((byte)' ');
+                b.Write(one.Sum * instrument.Scale);
+                b.Write((byte)'\n');
                 b.Write(instrument.SampleName);
                 b.Write("_count"u8);
                 WriteLabels(b, one.EncodedLabels);

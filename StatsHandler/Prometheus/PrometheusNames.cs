@@ -137,23 +137,45 @@ internal static class PrometheusNames
         return UnitWord(unit);
     }
 
-    private static string UnitWord(string unit) => unit switch
+    /// <summary>
+    /// The factor that turns a value in <paramref name="unit"/> into the base unit its suffix names: Prometheus wants
+    /// seconds and bytes, so <c>ms</c> gives 0.001 and <c>KiBy</c> 1024. For <c>x/y</c> only <c>x</c> is scaled.
+    /// </summary>
+    public static double UnitScale(string? unit)
     {
-        "d" => "days",
-        "h" => "hours",
-        "min" => "minutes",
-        "s" => "seconds",
-        "ms" => "milliseconds",
-        "us" or "μs" or "µs" => "microseconds",
-        "ns" => "nanoseconds",
-        "By" => "bytes",
-        "KiBy" => "kibibytes",
-        "MiBy" => "mebibytes",
-        "GiBy" => "gibibytes",
-        "KBy" or "kBy" => "kilobytes",
-        "MBy" => "megabytes",
-        "GBy" => "gigabytes",
-        "bit" => "bits",
+        if (string.IsNullOrWhiteSpace(unit))
+        {
+            return 1;
+        }
+
+        unit = unit.Trim();
+        int slash = unit.IndexOf('/', StringComparison.Ordinal);
+        return BaseUnit(slash > 0 ? unit[..slash] : unit).Scale;
+    }
+
+    /// <summary>Time and data units in their base unit (seconds, bytes) and the factor to get there.</summary>
+    private static (string Word, double Scale) BaseUnit(string unit) => unit switch
+    {
+        "d" => ("seconds", 86_400),
+        "h" => ("seconds", 3_600),
+        "min" => ("seconds", 60),
+        "s" => ("seconds", 1),
+        "ms" => ("seconds", 1e-3),
+        "us" or "μs" or "µs" => ("seconds", 1e-6),
+        "ns" => ("seconds", 1e-9),
+        "By" => ("bytes", 1),
+        "KiBy" => ("bytes", 1024),
+        "MiBy" => ("bytes", 1024 * 1024),
+        "GiBy" => ("bytes", 1024 * 1024 * 1024),
+        "KBy" or "kBy" => ("bytes", 1e3),
+        "MBy" => ("bytes", 1e6),
+        "GBy" => ("bytes", 1e9),
+        "bit" => ("bytes", 0.125),
+        _ => (string.Empty, 1),
+    };
+
+    private static string UnitWord(string unit) => BaseUnit(unit) is { Word.Length: > 0 } known ? known.Word : unit switch
+    {
         "m" => "meters",
         "V" => "volts",
         "A" => "amperes",
