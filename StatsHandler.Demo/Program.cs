@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.InteropServices;
 using StatsHandler;
@@ -41,11 +42,23 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
     stop.Cancel();
 });
 
+// The app's own metrics: a Meter whose instruments the background work below updates, exported with the runtime's.
+using var meter = new Meter("StatsHandler.Demo");
+Counter<long> buffersAllocated = meter.CreateCounter<long>("demo.buffers.allocated", "{buffer}", "Buffers the background work allocated.");
+Histogram<double> bufferSizes = meter.CreateHistogram<double>(
+    "demo.buffer.size", "By", "Size of each buffer allocated.",
+    advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1_000, 10_000, 50_000, 100_000, 200_000] });
+int retained = 0;
+meter.CreateObservableGauge("demo.buffers.retained", () => Volatile.Read(ref retained), "{buffer}", "Buffers the background work holds now.");
+
 StatsServer server;
 try
 {
     server = new StatsServer(address)
         .Handle("/api/stats")
+        .HandlePrometheus("/metrics")
+        .ExportMeters("StatsHandler.Demo")
+        .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));
     await server.StartAsync(stop.Token);
@@ -61,6 +74,7 @@ await using (server)
     Uri stats = new(server.Url, "api/stats");
     Console.WriteLine($"Serving runtime stats on {server.Url}");
     Console.WriteLine($"  {stats}");
+    Console.WriteLine($"  {new Uri(server.Url, "metrics")}");
     Console.WriteLine($"  {new Uri(server.Url, "healthz")}");
     Console.WriteLine($"Try: curl -s '{stats}?pp=1'");
     Console.WriteLine("Press Ctrl+C to stop.");
@@ -73,11 +87,16 @@ await using (server)
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
             while (await tick.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
             {
-                keep.Add(new byte[Random.Shared.Next(1_000, 200_000)]);
+                byte[] buffer = new byte[Random.Shared.Next(1_000, 200_000)];
+                keep.Add(buffer);
+                buffersAllocated.Add(1);
+                bufferSizes.Record(buffer.Length);
                 if (keep.Count > 200)
                 {
                     keep.RemoveRange(0, 100);
                 }
+
+                Volatile.Write(ref retained, keep.Count);
             }
         },
         stop.Token);

@@ -16,14 +16,21 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     private readonly JsonBufferPool _buffers = new();
     private readonly RuntimeStatsCollector _collector;
     private readonly RuntimeStatsHandlerOptions _options;
+    private readonly ServerExports? _exports;
 
     /// <summary>Creates a handler.</summary>
     /// <param name="options">Output and sampling options; the defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
     public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options = null)
+        : this(options, null)
+    {
+    }
+
+    internal RuntimeStatsHandler(RuntimeStatsHandlerOptions? options, ServerExports? exports)
     {
         _options = options ?? new RuntimeStatsHandlerOptions();
         _collector = new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval);
+        _exports = exports;
     }
 
     /// <summary>Serves one request with a fresh snapshot.</summary>
@@ -50,9 +57,10 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     /// <summary>Takes a snapshot and writes the response body into a pooled buffer; return the lease when sent.</summary>
     internal JsonBufferPool.Lease Render(bool indented)
     {
+        _exports?.Meters?.Observe();
         RuntimeStats stats = _collector.Capture();
         JsonBufferPool.Lease lease = _buffers.Rent(indented);
-        RuntimeStatsJsonWriter.Write(lease.Writer, in stats);
+        RuntimeStatsJsonWriter.Write(lease.Writer, in stats, _exports);
         lease.Writer.Flush();
         if (_options.NewLineTerminated)
         {

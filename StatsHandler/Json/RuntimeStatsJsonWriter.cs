@@ -25,8 +25,8 @@ internal static class RuntimeStatsJsonWriter
 
     private static readonly JsonEncodedText[] Encoded = Array.ConvertAll(Keys, static key => JsonEncodedText.Encode(key));
 
-    /// <summary>Writes <paramref name="stats"/> as one JSON object.</summary>
-    public static void Write(Utf8JsonWriter w, in RuntimeStats stats)
+    /// <summary>Writes <paramref name="stats"/> as one JSON object, then a server's <c>meters</c> and <c>published</c> keys if it has any.</summary>
+    public static void Write(Utf8JsonWriter w, in RuntimeStats stats, ServerExports? exports = null)
     {
         int k = 0;
         w.WriteStartObject();
@@ -98,6 +98,11 @@ internal static class RuntimeStatsJsonWriter
         w.WriteNumber(Encoded[k++], stats.AssemblyCount);
         w.WriteNumber(Encoded[k++], stats.ExceptionCount);
         Number(w, Encoded[k++], stats.RateIntervalSeconds);
+        if (exports is not null)
+        {
+            ExportsJsonWriter.Write(w, exports);
+        }
+
         w.WriteEndObject();
     }
 

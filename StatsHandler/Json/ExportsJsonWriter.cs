@@ -1,0 +1,165 @@
+using System.Text.Json;
+
+namespace StatsHandler;
+
+/// <summary>
+/// Writes a server's exported meters (<c>meters</c>) and published values (<c>published</c>) after the runtime keys.
+/// NaN and infinite values are written as <c>null</c>, so the document stays valid JSON.
+/// </summary>
+internal static class ExportsJsonWriter
+{
+    private static readonly JsonEncodedText MetersKey = JsonEncodedText.Encode("meters");
+    private static readonly JsonEncodedText PublishedKey = JsonEncodedText.Encode("published");
+    private static readonly JsonEncodedText MeterKey = JsonEncodedText.Encode("meter");
+    private static readonly JsonEncodedText NameKey = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText PrometheusNameKey = JsonEncodedText.Encode("prometheus_name");
+    private static readonly JsonEncodedText KindKey = JsonEncodedText.Encode("kind");
+    private static readonly JsonEncodedText UnitKey = JsonEncodedText.Encode("unit");
+    private static readonly JsonEncodedText DescriptionKey = JsonEncodedText.Encode("description");
+    private static readonly JsonEncodedText DroppedKey = JsonEncodedText.Encode("dropped_series");
+    private static readonly JsonEncodedText BoundsKey = JsonEncodedText.Encode("bounds");
+    private static readonly JsonEncodedText SeriesKey = JsonEncodedText.Encode("series");
+    private static readonly JsonEncodedText TagsKey = JsonEncodedText.Encode("tags");
+    private static readonly JsonEncodedText ValueKey = JsonEncodedText.Encode("value");
+    private static readonly JsonEncodedText CountKey = JsonEncodedText.Encode("count");
+    private static readonly JsonEncodedText SumKey = JsonEncodedText.Encode("sum");
+    private static readonly JsonEncodedText BucketCountsKey = JsonEncodedText.Encode("bucket_counts");
+
+    /// <summary>
+    /// Writes <c>meters</c> when the server exports meters, then <c>published</c> when it has published values. A
+    /// published value whose callback throws is left out and reported.
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, ServerExports exports)
+    {
+        MeterBridge? meters = exports.Meters;
+        if (meters is not null)
+        {
+            w.WriteStartArray(MetersKey);
+            foreach (InstrumentState instrument in meters.Instruments)
+            {
+                WriteInstrument(w, instrument);
+            }
+
+            w.WriteEndArray();
+        }
+
+        PublishedValue[] published = exports.Published;
+        if (published.Length == 0)
+        {
+            return;
+        }
+
+        w.WriteStartObject(PublishedKey);
+        foreach (PublishedValue value in published)
+        {
+            if (!value.TryRead(out PublishedReading reading, out Exception? error))
+            {
+                exports.Report(error!);
+                continue;
+            }
+
+            w.WritePropertyName(value.Name);
+            switch (reading.Kind)
+            {
+                case PublishedKind.Integer:
+                    w.WriteNumberValue(reading.Integer);
+                    break;
+                case PublishedKind.Number:
+                    Number(w, reading.Number);
+                    break;
+                case PublishedKind.Boolean:
+                    w.WriteBooleanValue(reading.Integer != 0);
+                    break;
+                default:
+                    if (reading.Text is null)
+                    {
+                        w.WriteNullValue();
+                    }
+                    else
+                    {
+                        w.WriteStringValue(reading.Text);
+                    }
+
+                    break;
+            }
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteInstrument(Utf8JsonWriter w, InstrumentState instrument)
+    {
+        w.WriteStartObject();
+        // Names and descriptions are the app's text: a lone surrogate in them would make the JSON writer throw.
+        w.WriteString(MeterKey, PublishedValue.ValidUtf16(instrument.Instrument.Meter.Name));
+        w.WriteString(NameKey, PublishedValue.ValidUtf16(instrument.Instrument.Name));
+        w.WriteString(PrometheusNameKey, instrument.MetricName);
+        w.WriteString(KindKey, instrument.KindName);
+        w.WriteString(UnitKey, PublishedValue.ValidUtf16(instrument.Instrument.Unit ?? string.Empty));
+        w.WriteString(DescriptionKey, PublishedValue.ValidUtf16(instrument.Instrument.Description ?? string.Empty));
+        w.WriteNumber(DroppedKey, instrument.DroppedSeries);
+        bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
+        if (histogram)
+        {
+            w.WriteStartArray(BoundsKey);
+            foreach (double bound in instrument.Bounds)
+            {
+                w.WriteNumberValue(bound);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteStartArray(SeriesKey);
+        lock (instrument.SyncRoot)
+        {
+            foreach (MeterSeries series in instrument.Series)
+            {
+                w.WriteStartObject();
+                w.WriteStartObject(TagsKey);
+                foreach (KeyValuePair<string, string> tag in series.Tags)
+                {
+                    w.WriteString(tag.Key, tag.Value);
+                }
+
+                w.WriteEndObject();
+                if (histogram)
+                {
+                    w.WriteNumber(CountKey, series.Count);
+                    w.WritePropertyName(SumKey);
+                    Number(w, series.Sum);
+                    w.WriteStartArray(BucketCountsKey);
+                    foreach (long count in series.Buckets)
+                    {
+                        w.WriteNumberValue(count);
+                    }
+
+                    w.WriteEndArray();
+                }
+                else
+                {
+                    w.WritePropertyName(ValueKey);
+                    Number(w, series.Value);
+                }
+
+                w.WriteEndObject();
+            }
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Number(Utf8JsonWriter w, double value)
+    {
+        // JSON has no NaN or Infinity; null says "no number" and keeps every parser happy.
+        if (double.IsFinite(value))
+        {
+            w.WriteNumberValue(value);
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace StatsHandler;
+
+/// <summary>
+/// Listens to the app's own <see cref="Meter"/>s, chosen by name or prefix, and keeps an aggregate per instrument for
+/// the Prometheus and JSON writers. One per server; disposing it unsubscribes.
+/// </summary>
+/// <remarks>
+/// Measurements arrive on any thread and are folded into <see cref="InstrumentState"/> under its lock. The instrument
+/// list is copy-on-write, so a scrape walks a stable array while meters come and go; an instrument whose meter is
+/// disposed mid-scrape is still written from its last state, and is gone from the next scrape.
+/// </remarks>
+internal sealed class MeterBridge : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Lock _observeLock = new();
+    private readonly MeterListener _listener;
+    private readonly Func<int> _maxSeries;
+    private readonly Func<string, bool> _nameTaken;
+    private readonly Action<Exception> _report;
+    private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+
+    // Instruments the listener was offered but no pattern matched, held weakly: a later ExportMeters call may match them,
+    // and MeterListener offers each instrument only once.
+    private readonly ConditionalWeakTable<Instrument, object> _unmatched = new();
+    private bool _started;
+    private (string Text, bool IsPrefix)[] _patterns = [];
+    private InstrumentState[] _instruments = [];
+    private bool _disposed;
+
+    /// <param name="maxSeries">The current per-instrument series cap, read when a series is created.</param>
+    /// <param name="nameTaken">True for names the instruments must not use (built-in families, published values).</param>
+    /// <param name="report">Receives errors of observable instruments' callbacks.</param>
+    public MeterBridge(Func<int> maxSeries, Func<string, bool> nameTaken, Action<Exception> report)
+    {
+        _maxSeries = maxSeries;
+        _nameTaken = nameTaken;
+        _report = report;
+        _listener = new MeterListener
+        {
+            InstrumentPublished = OnInstrumentPublished,
+            MeasurementsCompleted = OnMeasurementsCompleted,
+        };
+        // The state is null when a measurement races the instrument's disposal (its meter disposed mid-scrape): drop it.
+        _listener.SetMeasurementEventCallback<byte>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<short>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<int>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<long>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<float>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<double>(static (i, v, t, s) => (s as InstrumentState)?.Record(v, t));
+        _listener.SetMeasurementEventCallback<decimal>(static (i, v, t, s) => (s as InstrumentState)?.Record((double)v, t));
+    }
+
+    /// <summary>The instruments exported now, in the order they were published. Never modified: replaced.</summary>
+    public InstrumentState[] Instruments => Volatile.Read(ref _instruments);
+
+    /// <summary>True when an instrument's samples use <paramref name="name"/> (a published value must then give way).</summary>
+    public bool Claims(string name)
+    {
+        lock (_lock)
+        {
+            return _claimed.Contains(name);
+        }
+    }
+
+    /// <summary>
+    /// Adds meter names to export: exact (<c>MyApp</c>) or a prefix ending in <c>*</c> (<c>MyApp.*</c> matches
+    /// <c>MyApp.Orders</c>), and starts listening, which picks up existing and future instruments of those meters.
+    /// </summary>
+    public void Add(IEnumerable<string> patterns)
+    {
+        var offered = new List<Instrument>();
+        bool start;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var all = new List<(string, bool)>(_patterns);
+            foreach (string pattern in patterns)
+            {
+                bool isPrefix = pattern.EndsWith('*');
+                all.Add((isPrefix ? pattern[..^1] : pattern, isPrefix));
+            }
+
+            _patterns = [.. all];
+            start = !_started;
+            _started = true;
+            foreach (KeyValuePair<Instrument, object> pair in (IEnumerable<KeyValuePair<Instrument, object>>)_unmatched)
+            {
+                offered.Add(pair.Key);
+            }
+        }
+
+        if (start)
+        {
+            // The first call: the listener is offered every instrument that exists, and every one created later.
+            _listener.Start();
+            return;
+        }
+
+        foreach (Instrument instrument in offered)
+        {
+            OnInstrumentPublished(instrument, _listener);
+        }
+    }
+
+    /// <summary>Runs the callbacks of the observable instruments, so their values are current for this scrape.</summary>
+    public void Observe()
+    {
+        // One scrape at a time runs the app's callbacks: they need not be thread-safe, and the values stay coherent.
+        lock (_observeLock)
+        {
+            try
+            {
+                _listener.RecordObservableInstruments();
+            }
+            catch (Exception e)
+            {
+                // Callbacks are user code; the runtime observes them all and then throws what they threw, aggregated.
+                _report(new InvalidOperationException($"An observable instrument's callback threw; its value was not updated: {e.Message}", e));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        // Disposing the listener completes every instrument (OnMeasurementsCompleted) and stops all callbacks.
+        _listener.Dispose();
+    }
+
+    private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
+    {
+        MeterInstrumentKind? kind = KindOf(instrument);
+        if (kind is null)
+        {
+            return;
+        }
+
+        InstrumentState state;
+        lock (_lock)
+        {
+            if (_disposed || Array.Exists(_instruments, s => ReferenceEquals(s.Instrument, instrument)))
+            {
+                return;
+            }
+
+            if (!Matches(instrument.Meter.Name))
+            {
+                _unmatched.AddOrUpdate(instrument, _unmatched);
+                return;
+            }
+
+            _unmatched.Remove(instrument);
+
+            bool isGauge = kind is not (MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter or MeterInstrumentKind.Histogram);
+            string name = UniqueName(PrometheusNames.MetricName(instrument.Name, instrument.Unit, isGauge), kind.Value);
+            state = new InstrumentState(instrument, kind.Value, name, _maxSeries);
+            foreach (string sample in SampleNames(name, kind.Value))
+            {
+                _claimed.Add(sample);
+            }
+
+            _instruments = [.. _instruments, state];
+        }
+
+        listener.EnableMeasurementEvents(instrument, state);
+    }
+
+    private void OnMeasurementsCompleted(Instrument instrument, object? state)
+    {
+        if (state is not InstrumentState completed)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _instruments = Array.FindAll(_instruments, s => !ReferenceEquals(s, completed));
+            foreach (string sample in SampleNames(completed.MetricName, completed.Kind))
+            {
+                _claimed.Remove(sample);
+            }
+        }
+    }
+
+    private bool Matches(string meterName)
+    {
+        foreach ((string text, bool isPrefix) in _patterns)
+        {
+            if (isPrefix ? meterName.StartsWith(text, StringComparison.Ordinal) : meterName == text)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private string UniqueName(string name, MeterInstrumentKind kind)
+    {
+        // Two instruments (or an instrument and a built-in family) may map to one name: number the later ones.
+        string candidate = name;
+        for (int n = 2; IsTaken(candidate, kind); n++)
+        {
+            candidate = $"{name}_{n}";
+        }
+
+        return candidate;
+    }
+
+    private bool IsTaken(string name, MeterInstrumentKind kind)
+    {
+        foreach (string sample in SampleNames(name, kind))
+        {
+            if (_claimed.Contains(sample) || _nameTaken(sample))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string[] SampleNames(string name, MeterInstrumentKind kind) => kind switch
+    {
+        MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter => [name, name + "_total"],
+        MeterInstrumentKind.Histogram => [name, name + "_bucket", name + "_sum", name + "_count"],
+        _ => [name],
+    };
+
+    private static MeterInstrumentKind? KindOf(Instrument instrument)
+    {
+        Type type = instrument.GetType();
+        if (!type.IsGenericType)
+        {
+            return null;
+        }
+
+        Type definition = type.GetGenericTypeDefinition();
+        return definition == typeof(Counter<>) ? MeterInstrumentKind.Counter
+            : definition == typeof(UpDownCounter<>) ? MeterInstrumentKind.UpDownCounter
+            : definition == typeof(Gauge<>) ? MeterInstrumentKind.Gauge
+            : definition == typeof(Histogram<>) ? MeterInstrumentKind.Histogram
+            : definition == typeof(ObservableCounter<>) ? MeterInstrumentKind.ObservableCounter
+            : definition == typeof(ObservableUpDownCounter<>) ? MeterInstrumentKind.ObservableUpDownCounter
+            : definition == typeof(ObservableGauge<>) ? MeterInstrumentKind.ObservableGauge
+            : null;
+    }
+}

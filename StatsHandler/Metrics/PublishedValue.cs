@@ -1,0 +1,101 @@
+namespace StatsHandler;
+
+/// <summary>
+/// One expvar-style value published on a server: a name and a callback read at every request. The callback runs on
+/// the request's thread; one that throws is skipped for that response and reported.
+/// </summary>
+internal sealed class PublishedValue
+{
+    private readonly Func<long>? _integer;
+    private readonly Func<double>? _number;
+    private readonly Func<bool>? _boolean;
+    private readonly Func<string?>? _text;
+
+    private PublishedValue(string name, Func<long>? integer, Func<double>? number, Func<bool>? boolean, Func<string?>? text)
+    {
+        Name = name;
+        _integer = integer;
+        _number = number;
+        _boolean = boolean;
+        _text = text;
+        Kind = integer is not null ? PublishedKind.Integer
+            : number is not null ? PublishedKind.Number
+            : boolean is not null ? PublishedKind.Boolean
+            : PublishedKind.Text;
+        EncodedName = System.Text.Encoding.UTF8.GetBytes(name);
+        Header = PrometheusHeader.Create(name, "gauge", Kind == PublishedKind.Boolean
+            ? $"Published value {name}: 1 for true, 0 for false."
+            : $"Published value {name}.");
+    }
+
+    /// <summary>The name: the JSON key under <c>published</c>, and the Prometheus gauge's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The name, UTF-8 encoded, for the Prometheus writer.</summary>
+    public byte[] EncodedName { get; }
+
+    /// <summary>The Prometheus gauge's HELP and TYPE lines.</summary>
+    public PrometheusHeader Header { get; }
+
+    public PublishedKind Kind { get; }
+
+    /// <summary>True when the value is a gauge in the Prometheus output: numbers, and booleans as 0 or 1.</summary>
+    public bool IsNumeric => Kind != PublishedKind.Text;
+
+    public static PublishedValue Of(string name, Func<long> value) => new(name, value, null, null, null);
+
+    public static PublishedValue Of(string name, Func<double> value) => new(name, null, value, null, null);
+
+    public static PublishedValue Of(string name, Func<bool> value) => new(name, null, null, value, null);
+
+    public static PublishedValue Of(string name, Func<string?> value) => new(name, null, null, null, value);
+
+    /// <summary>
+    /// Returns <paramref name="text"/> with lone surrogates replaced by U+FFFD: the JSON writer rejects them and UTF-8 cannot
+    /// carry them. Allocates only when there is a surrogate to check.
+    /// </summary>
+    public static string ValidUtf16(string text) =>
+        text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')
+            ? System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(text))
+            : text;
+
+    /// <summary>Calls the callback; false, with <paramref name="error"/> set, when it threw.</summary>
+    public bool TryRead(out PublishedReading reading, out Exception? error)
+    {
+        error = null;
+        try
+        {
+            reading = Kind switch
+            {
+                PublishedKind.Integer => new PublishedReading(Kind, _integer!(), 0, null),
+                PublishedKind.Number => new PublishedReading(Kind, 0, _number!(), null),
+                PublishedKind.Boolean => new PublishedReading(Kind, _boolean!() ? 1 : 0, 0, null),
+                _ => new PublishedReading(Kind, 0, 0, _text!() is { } text ? ValidUtf16(text) : null),
+            };
+            return true;
+        }
+        catch (Exception e)
+        {
+            // User code: whatever it throws must not fail the response; the caller reports it.
+            reading = default;
+            error = new InvalidOperationException($"The callback of published value '{Name}' threw, so the value was left out: {e.Message}", e);
+            return false;
+        }
+    }
+}
+
+/// <summary>What a published value's callback returns.</summary>
+internal enum PublishedKind
+{
+    Integer,
+    Number,
+    Boolean,
+    Text,
+}
+
+/// <summary>One reading of a published value. <see cref="Integer"/> holds booleans as 0 or 1.</summary>
+internal readonly record struct PublishedReading(PublishedKind Kind, long Integer, double Number, string? Text)
+{
+    /// <summary>The reading as a float, for the Prometheus gauge.</summary>
+    public double AsDouble => Kind == PublishedKind.Number ? Number : Integer;
+}

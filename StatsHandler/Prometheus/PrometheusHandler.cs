@@ -1,0 +1,125 @@
+using System.Net;
+
+namespace StatsHandler;
+
+/// <summary>
+/// Serves the process's runtime statistics for Prometheus: the text format 0.0.4 by default, OpenMetrics 1.0 when the
+/// request's <c>Accept</c> header prefers it, as Prometheus's own scraper does.
+/// </summary>
+/// <remarks>
+/// <para>Mount it with <see cref="StatsServer.HandlePrometheus(string)"/>, which also writes the server's published values
+/// (<see cref="StatsServer.Publish(string, Func{long})"/>) and exported meters (<see cref="StatsServer.ExportMeters(string[])"/>).
+/// Created directly, it writes the built-in <c>process_*</c> and <c>dotnet_*</c> families only; dispose it when done.</para>
+/// <para>The output is built in a pooled buffer and sent with an exact <c>Content-Length</c> in one write.</para>
+/// </remarks>
+public sealed class PrometheusHandler : IStatsHandler, IDisposable
+{
+    private readonly RuntimeStatsCollector _collector = new();
+    private readonly FileDescriptorProbe _fileDescriptors = new();
+    private readonly ServerExports? _exports;
+    private long _gen0;
+    private long _gen1;
+    private long _gen2;
+    private int _lastLength = 8192;
+
+    /// <summary>Creates a handler that writes the built-in families.</summary>
+    public PrometheusHandler()
+        : this(null)
+    {
+    }
+
+    internal PrometheusHandler(ServerExports? exports) => _exports = exports;
+
+    /// <summary>Serves one scrape with a fresh snapshot.</summary>
+    /// <param name="context">The request and the response to write.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the response has been written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The handler has been disposed.</exception>
+    public async Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        bool openMetrics = ExpositionFormat.PrefersOpenMetrics(context.Request.Headers["Accept"]);
+        context.Response.Headers["Vary"] = "Accept";
+        using PrometheusBuffer buffer = Render(openMetrics);
+        await StatsResponse.WriteAsync(
+            context,
+            200,
+            openMetrics ? ExpositionFormat.OpenMetricsContentType : ExpositionFormat.TextContentType,
+            buffer.WrittenMemory,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
+    public void Dispose()
+    {
+        _collector.Dispose();
+        _fileDescriptors.Dispose();
+    }
+
+    /// <summary>Renders one scrape; the caller disposes the buffer, which returns it to the pool.</summary>
+    internal PrometheusBuffer Render(bool openMetrics)
+    {
+        // Observable instruments report when asked: ask before the snapshot so their values are as fresh as the rest.
+        _exports?.Meters?.Observe();
+        RuntimeStats stats = _collector.Capture();
+        ProcessFigures process = ReadProcessFigures(in stats);
+        var buffer = new PrometheusBuffer(Volatile.Read(ref _lastLength));
+        try
+        {
+            PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
+            if (_exports is not null)
+            {
+                ExportsPrometheusWriter.Write(buffer, openMetrics, _exports);
+            }
+
+            if (openMetrics)
+            {
+                buffer.Write("# EOF\n"u8);
+            }
+
+            Volatile.Write(ref _lastLength, buffer.Length + 1024);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private ProcessFigures ReadProcessFigures(in RuntimeStats stats)
+    {
+        bool hasFds = _fileDescriptors.TryRead(out long open, out long max);
+
+        // GcGenNCount count collections of generation N or higher; Prometheus wants each generation on its own.
+        return new ProcessFigures(
+            hasFds,
+            open,
+            max,
+            NeverBelow(ref _gen0, (long)stats.GcGen0Count - stats.GcGen1Count),
+            NeverBelow(ref _gen1, (long)stats.GcGen1Count - stats.GcGen2Count),
+            NeverBelow(ref _gen2, stats.GcGen2Count));
+    }
+
+    /// <summary>
+    /// Returns the larger of <paramref name="value"/> and the last value returned, and remembers it: the per-generation
+    /// counts are differences of counts read one after the other, which a collection in between can make dip by one.
+    /// </summary>
+    private static long NeverBelow(ref long last, long value)
+    {
+        long seen = Volatile.Read(ref last);
+        while (value > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref last, value, seen);
+            if (previous == seen)
+            {
+                return value;
+            }
+
+            seen = previous;
+        }
+
+        return seen;
+    }
+}
