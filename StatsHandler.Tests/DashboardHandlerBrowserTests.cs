@@ -1,0 +1,358 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using StatsHandler.Tests.Support;
+
+namespace StatsHandler.Tests;
+
+/// <summary>
+/// Drives the dashboard in Debian's headless Chromium over the DevTools protocol, against real servers: it must load
+/// cleanly, draw every chart, poll once a second, and show and clear its banner as the server goes and comes back.
+/// </summary>
+public class DashboardHandlerBrowserTests
+{
+    private static readonly TimeSpan WholeTest = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(20);
+
+    private const string ChartsScript =
+        "[...document.querySelectorAll('[data-chart]')].map(e => ({ id: e.dataset.chart, points: +e.dataset.points, " +
+        "value: e.querySelector('.value').textContent }))";
+
+    [Test]
+    public async Task The_dashboard_draws_every_chart_cleanly_and_shows_a_banner_only_while_the_server_is_down()
+    {
+        string? executable = HeadlessChromium.FindExecutable();
+        if (executable is null)
+        {
+            Assert.Fail(HeadlessChromium.MissingMessage());
+        }
+
+        var total = Stopwatch.StartNew();
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        TestContext.Progress.WriteLine($"Dashboard screenshots go to {shots}");
+
+        using var stats = new RuntimeStatsHandler();
+        var counting = new CountingHandler(stats);
+        var dashboard = new DashboardHandler();
+        StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats", counting).Handle("/debug/dashboard", dashboard));
+        StatsServer? restarted = null;
+        using var churnStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task churn = ChurnAsync(churnStop.Token);
+        try
+        {
+            string origin = server.Url.GetLeftPart(UriPartial.Authority);
+            int port = server.Url.Port;
+            await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
+            TestContext.Progress.WriteLine($"Chromium up after {total.Elapsed.TotalSeconds:0.0} s");
+            CdpPage page = await chromium.NewPageAsync(ct);
+
+            // Everything that would show as a problem in DevTools, with the phase it happened in.
+            var phase = new StrongBox<Phase>(Phase.Healthy);
+            var problems = new ConcurrentQueue<Problem>();
+            var urls = new ConcurrentDictionary<string, string>();
+            var requested = new ConcurrentQueue<string>();
+            chromium.Client.EventReceived += e =>
+            {
+                if (e.SessionId == page.SessionId)
+                {
+                    Classify(e, origin, phase.Value, urls, requested, problems);
+                }
+            };
+
+            foreach (string domain in new[] { "Runtime", "Log", "Network", "Page" })
+            {
+                await page.SendAsync($"{domain}.enable", cancellationToken: ct);
+            }
+
+            await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+            await SetColorSchemeAsync(page, "light", ct);
+            JsonElement navigated = await page.SendAsync("Page.navigate", new JsonObject { ["url"] = $"{origin}/debug/dashboard" }, ct);
+            navigated.TryGetProperty("errorText", out JsonElement navigationError).Should().BeFalse(
+                $"the page must load, got {(navigationError.ValueKind == JsonValueKind.String ? navigationError.GetString() : "")}");
+
+            // Every chart draws at least three points after a few polls.
+            JsonElement charts = await Poll.UntilAsync(
+                c => page.EvaluateAsync(ChartsScript, c),
+                v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 3),
+                Step,
+                "all nine charts to draw at least three points",
+                ct);
+            TestContext.Progress.WriteLine($"Every chart has >= 3 points after {total.Elapsed.TotalSeconds:0.0} s: {charts.GetRawText()}");
+            charts.EnumerateArray().Select(x => x.GetProperty("id").GetString()).Should().Equal(
+                "heap", "alloc", "gc", "pause", "cpu", "mem", "threads", "locks", "exc");
+
+            // Twenty polls give the request-rate check a window, and the screenshots some history.
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= 20, TimeSpan.FromSeconds(40), "twenty polls", ct);
+            charts = await page.EvaluateAsync(ChartsScript, ct);
+            TestContext.Progress.WriteLine($"After {counting.Count} polls: {charts.GetRawText()}");
+            var values = charts.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("value").GetString()!);
+            const string Bytes = @"\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)";
+            values["heap"].Should().MatchRegex($"^{Bytes}$");
+            values["alloc"].Should().MatchRegex($"^{Bytes}/s$");
+            values["gc"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+            values["pause"].Should().MatchRegex(@"^\d+(\.\d+)? ms/s$");
+            values["cpu"].Should().MatchRegex(@"^\d+(\.\d+)? %$");
+            values["mem"].Should().MatchRegex($"^{Bytes}$");
+            values["threads"].Should().MatchRegex(@"^\d+ threads · \d+ queued$");
+            values["locks"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+            values["exc"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+
+            // The churn throws ten exceptions a second; the page derives the rate from exception_num.
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("parseFloat(document.querySelector('[data-chart=exc] .value').textContent)", c),
+                v => v.ValueKind == JsonValueKind.Number && v.GetDouble() > 0,
+                Step,
+                "a non-zero exception rate",
+                ct);
+
+            string identity = (await page.EvaluateAsync("document.getElementById('identity').textContent", ct)).GetString()!;
+            identity.Should().Contain($"pid {Environment.ProcessId}").And.Contain(".NET").And.Contain("GC ").And.Contain("up ");
+
+            // The hover read-out names the time and every series with its unit.
+            JsonElement at = await page.EvaluateAsync(
+                "(() => { const r = document.querySelector('[data-chart=heap] .plot').getBoundingClientRect(); " +
+                "return { x: r.left + r.width * 0.8, y: r.top + r.height / 2 }; })()",
+                ct);
+            await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
+            JsonElement tip = await Poll.UntilAsync(
+                c => page.EvaluateAsync("(t => t.hidden ? '' : t.textContent)(document.querySelector('[data-chart=heap] .tip'))", c),
+                v => v.GetString()!.Contains("total:", StringComparison.Ordinal),
+                Step,
+                "the heap chart's hover read-out",
+                ct);
+            tip.GetString().Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
+
+            string light = Path.Combine(shots, "dashboard-1280x800-light.png");
+            await page.ScreenshotAsync(light, ct);
+            await MoveMouseAsync(page, 2, 2, ct);
+            string lightBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
+
+            await SetColorSchemeAsync(page, "dark", ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
+                v => v.ValueKind == JsonValueKind.True,
+                Step,
+                "the dark colour scheme",
+                ct);
+            string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
+            darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
+            Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
+            Luminance(lightBackground).Should().BeGreaterThan(0.8, $"a light theme has a light background ({lightBackground})");
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-dark.png"), ct);
+
+            await SetColorSchemeAsync(page, "light", ct);
+            await SetViewportAsync(page, 390, 844, mobile: true, ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("+document.querySelector('[data-chart=heap] svg').getAttribute('width')", c),
+                w => w.ValueKind == JsonValueKind.Number && w.GetDouble() is > 0 and <= 370,
+                Step,
+                "the charts to redraw for a 390 px phone",
+                ct);
+            int scrollWidth = (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32();
+            scrollWidth.Should().BeLessThanOrEqualTo(390, "nothing may overflow sideways on a phone");
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+
+            // About one JSON request a second, never two at once.
+            TimeSpan[] arrivals = counting.Arrivals;
+            double window = (arrivals[^1] - arrivals[0]).TotalSeconds;
+            double perSecond = (arrivals.Length - 1) / window;
+            double shortestGap = arrivals.Zip(arrivals.Skip(1), (a, b) => (b - a).TotalSeconds).Min();
+            TestContext.Progress.WriteLine(
+                $"{arrivals.Length} JSON requests over {window:0.0} s: {perSecond:0.00}/s, shortest gap {shortestGap:0.00} s, " +
+                $"at most {counting.MaxInFlight} at once");
+            perSecond.Should().BeInRange(0.8, 1.1, "the page polls once a second");
+            shortestGap.Should().BeGreaterThan(0.5, "polls are a second apart");
+            counting.MaxInFlight.Should().Be(1, "the page never sends a poll while one is outstanding");
+            problems.Should().BeEmpty("the page must load and run with no console error and no failed request");
+
+            // Stopping the server shows the banner.
+            phase.Value = Phase.Outage;
+            await server.StopAsync(ct);
+            JsonElement banner = await Poll.UntilAsync(
+                c => page.EvaluateAsync("(b => b.hidden ? '' : b.getAttribute('role') + ': ' + b.textContent)(document.getElementById('banner'))", c),
+                v => v.GetString()!.Length > 0,
+                Step,
+                "the banner after the server stopped",
+                ct);
+            TestContext.Progress.WriteLine($"Banner after {total.Elapsed.TotalSeconds:0.0} s: {banner.GetString()}");
+            banner.GetString().Should().StartWith("alert: ").And.Contain("/api/stats").And.Contain("not answering");
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-banner.png"), ct);
+
+            // A new server on the same port clears it, and the charts carry on.
+            restarted = new StatsServer($"127.0.0.1:{port}").Handle("/api/stats", counting).Handle("/debug/dashboard", dashboard);
+            await restarted.StartAsync(ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("document.getElementById('banner').hidden", c),
+                v => v.ValueKind == JsonValueKind.True,
+                Step,
+                "the banner to go once a new server answers",
+                ct);
+            phase.Value = Phase.Recovered;
+            int before = counting.Count;
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= before + 3, Step, "three polls to the new server", ct);
+            (await page.EvaluateAsync("document.getElementById('status').textContent", ct)).GetString().Should().StartWith("live");
+
+            problems.Where(p => p.Phase != Phase.Outage || !p.IsStatsEndpointDown).Should().BeEmpty(
+                "while the server is down only the polls may fail, and nothing may fail once it is back");
+            requested.Should().Contain(u => u.EndsWith("/debug/dashboard", StringComparison.Ordinal));
+            TestContext.Progress.WriteLine(
+                $"{problems.Count} expected failures while down; {requested.Count} requests, all to {origin}; " +
+                $"whole test {total.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            await churnStop.CancelAsync();
+            await churn;
+            await server.DisposeAsync();
+            if (restarted is not null)
+            {
+                await restarted.DisposeAsync();
+            }
+        }
+
+        total.Elapsed.Should().BeLessThan(WholeTest);
+    }
+
+    private enum Phase
+    {
+        Healthy,
+        Outage,
+        Recovered,
+    }
+
+    private sealed record Problem(Phase Phase, string Description, bool IsStatsEndpointDown)
+    {
+        public override string ToString() => $"[{Phase}] {Description}";
+    }
+
+    private static void Classify(
+        CdpEvent e,
+        string origin,
+        Phase phase,
+        ConcurrentDictionary<string, string> urls,
+        ConcurrentQueue<string> requested,
+        ConcurrentQueue<Problem> problems)
+    {
+        JsonElement p = e.Params;
+        bool IsStats(string url) => url.StartsWith(origin + "/api/stats", StringComparison.Ordinal);
+        switch (e.Method)
+        {
+            case "Network.requestWillBeSent":
+                string url = p.GetProperty("request").GetProperty("url").GetString()!;
+                urls[p.GetProperty("requestId").GetString()!] = url;
+                requested.Enqueue(url);
+                if (!url.StartsWith(origin + "/", StringComparison.Ordinal) && !url.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    problems.Enqueue(new Problem(phase, $"request outside the server's origin: {url}", false));
+                }
+
+                break;
+            case "Network.loadingFailed":
+                string failed = urls.GetValueOrDefault(p.GetProperty("requestId").GetString()!, "?");
+                problems.Enqueue(new Problem(phase, $"request failed: {failed} {p.GetProperty("errorText").GetString()}", IsStats(failed)));
+                TestContext.Progress.WriteLine($"  [{phase}] request failed: {failed} {p.GetProperty("errorText").GetString()}");
+                break;
+            case "Network.responseReceived":
+                JsonElement response = p.GetProperty("response");
+                int status = response.GetProperty("status").GetInt32();
+                string answered = response.GetProperty("url").GetString()!;
+                if (phase != Phase.Healthy)
+                {
+                    TestContext.Progress.WriteLine(
+                        $"  [{phase}] HTTP {status} for {answered}, Content-Length " +
+                        (response.GetProperty("headers").TryGetProperty("Content-Length", out JsonElement cl) ? cl.GetString() : "none"));
+                }
+
+                if (status >= 400)
+                {
+                    problems.Enqueue(new Problem(phase, $"HTTP {status} for {answered}", IsStats(answered)));
+                }
+
+                break;
+            case "Runtime.exceptionThrown":
+                problems.Enqueue(new Problem(phase, $"script exception: {p.GetProperty("exceptionDetails").GetRawText()}", false));
+                break;
+            case "Runtime.consoleAPICalled" when p.GetProperty("type").GetString() is "error" or "assert":
+                problems.Enqueue(new Problem(phase, $"console.{p.GetProperty("type").GetString()}: {p.GetProperty("args").GetRawText()}", false));
+                break;
+            case "Log.entryAdded" when p.GetProperty("entry").GetProperty("level").GetString() == "error":
+                JsonElement entry = p.GetProperty("entry");
+                string logged = entry.TryGetProperty("url", out JsonElement u) ? u.GetString()! : "";
+                problems.Enqueue(new Problem(
+                    phase,
+                    $"log error ({entry.GetProperty("source").GetString()}): {entry.GetProperty("text").GetString()} {logged}",
+                    entry.GetProperty("source").GetString() == "network" && IsStats(logged)));
+                break;
+        }
+    }
+
+    private static Task<JsonElement> SetViewportAsync(CdpPage page, int width, int height, bool mobile, CancellationToken ct) =>
+        page.SendAsync(
+            "Emulation.setDeviceMetricsOverride",
+            new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = mobile ? 2 : 1, ["mobile"] = mobile },
+            ct);
+
+    private static Task<JsonElement> SetColorSchemeAsync(CdpPage page, string scheme, CancellationToken ct) =>
+        page.SendAsync(
+            "Emulation.setEmulatedMedia",
+            new JsonObject { ["features"] = new JsonArray(new JsonObject { ["name"] = "prefers-color-scheme", ["value"] = scheme }) },
+            ct);
+
+    private static Task<JsonElement> MoveMouseAsync(CdpPage page, double x, double y, CancellationToken ct) =>
+        page.SendAsync("Input.dispatchMouseEvent", new JsonObject { ["type"] = "mouseMoved", ["x"] = x, ["y"] = y }, ct);
+
+    /// <summary>Relative luminance, 0-1, of a CSS <c>rgb(r, g, b)</c> colour.</summary>
+    private static double Luminance(string rgb)
+    {
+        double[] c = Regex.Matches(rgb, @"\d+").Take(3).Select(m => double.Parse(m.Value, CultureInfo.InvariantCulture) / 255).ToArray();
+        return (0.2126 * c[0]) + (0.7152 * c[1]) + (0.0722 * c[2]);
+    }
+
+    /// <summary>
+    /// Gives the charts something to show: allocations, ten caught exceptions a second, a collection a second and a
+    /// full one every five seconds (so the heap chart has sizes and the GC chart gen2 markers).
+    /// </summary>
+    private static async Task ChurnAsync(CancellationToken ct)
+    {
+        var keep = new List<byte[]>();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        int ticks = 0;
+        try
+        {
+            while (await tick.WaitForNextTickAsync(ct))
+            {
+                if (++ticks % 10 == 0)
+                {
+                    GC.Collect(ticks % 50 == 0 ? 2 : 0);
+                }
+
+                keep.Add(new byte[Random.Shared.Next(1_000, 100_000)]);
+                if (keep.Count > 100)
+                {
+                    keep.RemoveRange(0, 50);
+                }
+
+                try
+                {
+                    throw new InvalidOperationException("dashboard test churn");
+                }
+                catch (InvalidOperationException)
+                {
+                    // Counted as a first-chance exception by the stats handler, which is the point.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The test is over.
+        }
+    }
+}
