@@ -90,6 +90,19 @@ public class DashboardHandlerBrowserTests
 
             // Twenty polls give the request-rate check a window, and the screenshots some history.
             await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= 20, TimeSpan.FromSeconds(40), "twenty polls", ct);
+
+            // About one JSON request a second, never two at once.
+            TimeSpan[] arrivals = counting.Arrivals;
+            double window = (arrivals[^1] - arrivals[0]).TotalSeconds;
+            double perSecond = (arrivals.Length - 1) / window;
+            double shortestGap = arrivals.Zip(arrivals.Skip(1), (a, b) => (b - a).TotalSeconds).Min();
+            TestContext.Progress.WriteLine(
+                $"{arrivals.Length} JSON requests over {window:0.0} s: {perSecond:0.00}/s, shortest gap {shortestGap:0.00} s, " +
+                $"at most {counting.MaxInFlight} at once");
+            perSecond.Should().BeInRange(0.8, 1.1, "the page polls once a second");
+            shortestGap.Should().BeGreaterThan(0.5, "polls are a second apart");
+            counting.MaxInFlight.Should().Be(1, "the page never sends a poll while one is outstanding");
+
             charts = await page.EvaluateAsync(ChartsScript, ct);
             TestContext.Progress.WriteLine($"After {counting.Count} polls: {charts.GetRawText()}");
             var values = charts.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("value").GetString()!);
@@ -134,20 +147,7 @@ public class DashboardHandlerBrowserTests
             await MoveMouseAsync(page, 2, 2, ct);
             string lightBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
 
-            await SetColorSchemeAsync(page, "dark", ct);
-            await Poll.UntilAsync(
-                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
-                v => v.ValueKind == JsonValueKind.True,
-                Step,
-                "the dark colour scheme",
-                ct);
-            string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
-            darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
-            Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
-            Luminance(lightBackground).Should().BeGreaterThan(0.8, $"a light theme has a light background ({lightBackground})");
-            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-dark.png"), ct);
-
-            await SetColorSchemeAsync(page, "light", ct);
+            // The phone layout: one column, nothing wider than the screen.
             await SetViewportAsync(page, 390, 844, mobile: true, ct);
             await Poll.UntilAsync(
                 c => page.EvaluateAsync("+document.querySelector('[data-chart=heap] svg').getAttribute('width')", c),
@@ -160,17 +160,40 @@ public class DashboardHandlerBrowserTests
             await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
             await SetViewportAsync(page, 1280, 800, mobile: false, ct);
 
-            // About one JSON request a second, never two at once.
-            TimeSpan[] arrivals = counting.Arrivals;
-            double window = (arrivals[^1] - arrivals[0]).TotalSeconds;
-            double perSecond = (arrivals.Length - 1) / window;
-            double shortestGap = arrivals.Zip(arrivals.Skip(1), (a, b) => (b - a).TotalSeconds).Min();
-            TestContext.Progress.WriteLine(
-                $"{arrivals.Length} JSON requests over {window:0.0} s: {perSecond:0.00}/s, shortest gap {shortestGap:0.00} s, " +
-                $"at most {counting.MaxInFlight} at once");
-            perSecond.Should().BeInRange(0.8, 1.1, "the page polls once a second");
-            shortestGap.Should().BeGreaterThan(0.5, "polls are a second apart");
-            counting.MaxInFlight.Should().Be(1, "the page never sends a poll while one is outstanding");
+            // Pause stops the polls until Resume; the dark screenshot is taken paused.
+            await ClickAsync(page, "#pause", ct);
+            TimeSpan pausedAt = counting.Now;
+            (await page.EvaluateAsync(
+                    "(b => [b.textContent, b.getAttribute('aria-pressed'), document.getElementById('status').textContent].join('|'))" +
+                    "(document.getElementById('pause'))",
+                    ct))
+                .GetString().Should().Be("Resume|true|paused · 0s");
+
+            await SetColorSchemeAsync(page, "dark", ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
+                v => v.ValueKind == JsonValueKind.True,
+                Step,
+                "the dark colour scheme",
+                ct);
+            string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
+            darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
+            Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
+            Luminance(lightBackground).Should().BeGreaterThan(0.8, $"a light theme has a light background ({lightBackground})");
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("document.getElementById('status').textContent", c),
+                v => v.GetString() is "paused · 2s" or "paused · 3s",
+                Step,
+                "the page to count two seconds paused",
+                ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-dark.png"), ct);
+            TimeSpan resumedAt = counting.Now;
+            int beforeResume = counting.Count;
+            await ClickAsync(page, "#pause", ct);
+            TestContext.Progress.WriteLine($"Paused for {(resumedAt - pausedAt).TotalSeconds:0.0} s");
+            counting.Arrivals.Where(t => t > pausedAt + TimeSpan.FromMilliseconds(200) && t < resumedAt).Should().BeEmpty(
+                $"no poll goes out while paused ({(resumedAt - pausedAt).TotalSeconds:0.0} s)");
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n > beforeResume, Step, "a poll after Resume", ct);
             problems.Should().BeEmpty("the page must load and run with no console error and no failed request");
 
             // Stopping the server shows the banner.
@@ -185,6 +208,15 @@ public class DashboardHandlerBrowserTests
             TestContext.Progress.WriteLine($"Banner after {total.Elapsed.TotalSeconds:0.0} s: {banner.GetString()}");
             banner.GetString().Should().StartWith("alert: ").And.Contain("/api/stats").And.Contain("not answering");
             await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-banner.png"), ct);
+
+            // Stay down until a poll has really been refused, so the page has met a server that is gone, not just stopping.
+            await Poll.UntilAsync(
+                _ => Task.FromResult(problems.Count(p => p.Phase == Phase.Outage && p.IsStatsEndpointDown && p.Description.StartsWith("request failed", StringComparison.Ordinal))),
+                n => n > 0,
+                Step,
+                "a poll refused by the stopped server",
+                ct);
+            (await page.EvaluateAsync("document.getElementById('banner').hidden", ct)).ValueKind.Should().Be(JsonValueKind.False);
 
             // A new server on the same port clears it, and the charts carry on.
             restarted = new StatsServer($"127.0.0.1:{port}").Handle("/api/stats", counting).Handle("/debug/dashboard", dashboard);
@@ -305,6 +337,24 @@ public class DashboardHandlerBrowserTests
             "Emulation.setEmulatedMedia",
             new JsonObject { ["features"] = new JsonArray(new JsonObject { ["name"] = "prefers-color-scheme", ["value"] = scheme }) },
             ct);
+
+    private static async Task ClickAsync(CdpPage page, string selector, CancellationToken ct)
+    {
+        JsonElement at = await page.EvaluateAsync(
+            $"(r => ({{ x: r.left + r.width / 2, y: r.top + r.height / 2 }}))(document.querySelector('{selector}').getBoundingClientRect())",
+            ct);
+        foreach (string type in new[] { "mousePressed", "mouseReleased" })
+        {
+            await page.SendAsync(
+                "Input.dispatchMouseEvent",
+                new JsonObject
+                {
+                    ["type"] = type, ["x"] = at.GetProperty("x").GetDouble(), ["y"] = at.GetProperty("y").GetDouble(),
+                    ["button"] = "left", ["clickCount"] = 1,
+                },
+                ct);
+        }
+    }
 
     private static Task<JsonElement> MoveMouseAsync(CdpPage page, double x, double y, CancellationToken ct) =>
         page.SendAsync("Input.dispatchMouseEvent", new JsonObject { ["type"] = "mouseMoved", ["x"] = x, ["y"] = y }, ct);

@@ -384,13 +384,15 @@
   };
 
   // ---- polling -------------------------------------------------------------------------------------------------------
-  let paused = false, inFlight = false, lastOk = 0, down = false;
+  let paused = false, pausedAt = 0, inFlight = false, lastOk = 0, down = false;
   const setStatus = () => {
     status.className = 'status' + (paused ? ' paused' : down ? ' down' : '');
-    status.textContent = paused ? 'paused' : down ? 'no answer' : 'live · ' + ring.len + ' samples';
+    status.textContent = paused ? 'paused · ' + duration((Date.now() - pausedAt) / 1000)
+      : down ? 'no answer' : 'live · ' + ring.len + ' samples';
   };
   const poll = async () => {
-    if (paused || inFlight) return; // never two requests at once: skip this tick
+    if (paused) { setStatus(); return; }
+    if (inFlight) return; // never two requests at once: skip this tick
     inFlight = true;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
@@ -425,6 +427,7 @@
   };
   pauseButton.addEventListener('click', () => {
     paused = !paused;
+    pausedAt = Date.now();
     pauseButton.setAttribute('aria-pressed', String(paused));
     pauseButton.textContent = paused ? 'Resume' : 'Pause';
     setStatus(); // on resume the next tick polls, so the rate stays at one request a second
