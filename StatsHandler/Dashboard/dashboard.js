@@ -376,6 +376,7 @@
       ['', j.dotnet_version], ['', j.os_description], ['', j.arch + ' · ' + j.cpu_num + ' CPUs'],
       ['pid ', String(j.pid)], ['up ', duration(j.uptime_seconds)], ['GC ', gc],
     ];
+    document.title = 'pid ' + j.pid + ' · StatsHandler dashboard';
     identity.replaceChildren(...items.map(([label, value]) => {
       const item = h('span', null, label);
       item.append(h('b', null, value));
