@@ -253,6 +253,162 @@ public class DashboardHandlerBrowserTests
         total.Elapsed.Should().BeLessThan(WholeTest);
     }
 
+    [Test]
+    public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
+    {
+        string? executable = HeadlessChromium.FindExecutable();
+        if (executable is null)
+        {
+            Assert.Fail(HeadlessChromium.MissingMessage());
+        }
+
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+
+        // A scripted endpoint: every answer is exactly two seconds after the previous one on the server's clock, with
+        // counters that grow by fixed steps, so the page's numbers are known in advance.
+        var script = new ScriptedStats();
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .HandleFunc("/api/stats", script.ServeAsync)
+            .Handle("/debug/dashboard", new DashboardHandler()));
+        await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
+        CdpPage page = await chromium.NewPageAsync(ct);
+        var exceptions = new ConcurrentQueue<string>();
+        chromium.Client.EventReceived += e =>
+        {
+            if (e.SessionId == page.SessionId && e.Method == "Runtime.exceptionThrown")
+            {
+                exceptions.Enqueue(e.Params.GetRawText());
+            }
+        };
+        await page.SendAsync("Runtime.enable", cancellationToken: ct);
+        await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+        await page.SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(server.Url, "debug/dashboard").ToString() }, ct);
+
+        JsonElement charts = await Poll.UntilAsync(
+            c => page.EvaluateAsync(ChartsScript, c),
+            v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 3),
+            Step,
+            "three points on every chart",
+            ct);
+        var values = charts.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("value").GetString()!);
+        values["exc"].Should().Be("5 /s", "exception_num grows by 10 every two seconds");
+        values["locks"].Should().Be("2 /s", "lock_contention_num grows by 4 every two seconds");
+        values["heap"].Should().Be("10.0 MiB", "1 + 2 + 3 + 4 + 0 MiB, stacked");
+        values["alloc"].Should().Be("1.50 MiB/s");
+        values["cpu"].Should().Be("42.5 %");
+        values["mem"].Should().Be("600 MiB");
+        values["threads"].Should().Be("7 threads · 3 queued");
+        values["pause"].Should().Be("0.75 ms/s");
+
+        JsonElement drawn = await page.EvaluateAsync(
+            "({ limit: document.querySelectorAll('[data-chart=mem] svg line.lim').length, " +
+            "limitLabel: document.querySelector('[data-chart=mem] .legend').textContent, " +
+            "marks: document.querySelectorAll('[data-chart=gc] svg .mkh').length, gcPoints: +document.querySelector('[data-chart=gc]').dataset.points, " +
+            "pauses: document.querySelector('[data-chart=pause] .note').textContent, " +
+            "layers: document.querySelectorAll('[data-chart=heap] svg path.ar').length })",
+            ct);
+        drawn.GetProperty("limit").GetInt32().Should().Be(1, "an 800 MiB limit is drawn against a 600 MiB working set");
+        drawn.GetProperty("limitLabel").GetString().Should().EndWith("memory limit");
+        drawn.GetProperty("marks").GetInt32().Should().Be(drawn.GetProperty("gcPoints").GetInt32() - 1, "gen2 count grows at every answer after the first");
+        drawn.GetProperty("pauses").GetString().Should().Be("recent pauses, newest first: 1.5, 0.25 ms");
+        drawn.GetProperty("layers").GetInt32().Should().Be(5, "one stacked layer per generation");
+
+        // A 500 shows the banner with the status; the next good answer clears it.
+        script.FailNext = true;
+        JsonElement banner = await Poll.UntilAsync(
+            c => page.EvaluateAsync("(b => b.hidden ? '' : b.textContent)(document.getElementById('banner'))", c),
+            v => v.GetString()!.Length > 0,
+            Step,
+            "the banner after an HTTP 500",
+            ct);
+        banner.GetString().Should().Contain("HTTP 500");
+        await Poll.UntilAsync(c => page.EvaluateAsync("document.getElementById('banner').hidden", c), v => v.ValueKind == JsonValueKind.True, Step, "the banner to clear", ct);
+
+        // Another process behind the same URL: the old history belongs to it no more.
+        int before = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
+        script.Pid = 4242;
+        await Poll.UntilAsync(
+            c => page.EvaluateAsync("document.getElementById('identity').textContent", c),
+            v => v.GetString()!.Contains("pid 4242", StringComparison.Ordinal),
+            Step,
+            "the new pid in the header",
+            ct);
+        int after = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
+        after.Should().BeInRange(1, 2, $"the history starts over for a new process (it had {before} points)");
+        exceptions.Should().BeEmpty();
+    }
+
+    /// <summary>Stats JSON with known values: time steps exactly two seconds per answer, counters by fixed amounts.</summary>
+    private sealed class ScriptedStats
+    {
+        private const long MiB = 1024 * 1024;
+        private readonly long _start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        private int _answers;
+        private volatile bool _failNext;
+        private volatile int _pid = 1234;
+
+        public bool FailNext { get => _failNext; set => _failNext = value; }
+
+        public int Pid { get => _pid; set => _pid = value; }
+
+        public Task ServeAsync(System.Net.HttpListenerContext context, CancellationToken ct)
+        {
+            if (_failNext)
+            {
+                _failNext = false;
+                return StatsResponse.WriteErrorAsync(context, 500, "scripted failure", ct);
+            }
+
+            long n = Interlocked.Increment(ref _answers);
+            return StatsResponse.WriteJsonAsync(
+                context,
+                200,
+                w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", _start + (n * 2_000_000_000));
+                    w.WriteString("dotnet_version", ".NET 10.0.0");
+                    w.WriteString("os_description", "Scripted OS");
+                    w.WriteString("arch", "x64");
+                    w.WriteNumber("cpu_num", 4);
+                    w.WriteNumber("pid", _pid);
+                    w.WriteNumber("uptime_seconds", n);
+                    w.WriteBoolean("gc_server", false);
+                    w.WriteBoolean("gc_concurrent", true);
+                    w.WriteString("gc_latency_mode", "interactive");
+                    w.WriteNumber("thread_num", 20);
+                    w.WriteNumber("threadpool_thread_num", 7);
+                    w.WriteNumber("threadpool_queue_length", 3);
+                    w.WriteNumber("threadpool_completed_items", 100 * n);
+                    w.WriteNumber("lock_contention_num", 4 * n);
+                    w.WriteNumber("cpu_user_seconds", n);
+                    w.WriteNumber("cpu_system_seconds", 0);
+                    w.WriteNumber("cpu_usage_percent", 42.5);
+                    w.WriteNumber("memory_total_alloc", 3 * MiB * n);
+                    w.WriteNumber("memory_sys", 600 * MiB);
+                    w.WriteNumber("memory_limit", 800 * MiB);
+                    w.WriteNumber("alloc_per_second", 1.5 * MiB);
+                    w.WriteNumber("heap_gen0", 1 * MiB);
+                    w.WriteNumber("heap_gen1", 2 * MiB);
+                    w.WriteNumber("heap_gen2", 3 * MiB);
+                    w.WriteNumber("heap_loh", 4 * MiB);
+                    w.WriteNumber("heap_poh", 0);
+                    w.WriteNumber("gc_num", 10 * n);
+                    w.WriteNumber("gc_gen2_num", n);
+                    w.WriteNumber("gc_per_second", 10);
+                    w.WriteNumber("gc_pause_per_second", 0.75);
+                    w.WriteStartArray("gc_pause");
+                    w.WriteNumberValue(1.5);
+                    w.WriteNumberValue(0.25);
+                    w.WriteEndArray();
+                    w.WriteNumber("exception_num", 10 * n);
+                    w.WriteEndObject();
+                },
+                cancellationToken: ct);
+        }
+    }
+
     private enum Phase
     {
         Healthy,

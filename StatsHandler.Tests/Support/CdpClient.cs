@@ -104,7 +104,15 @@ internal sealed class CdpClient : IAsyncDisposable
         }
 
         _socket.Abort();
-        await _receiveLoop.WaitAsync(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _receiveLoop.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            // The loop is stuck in a receive on an aborted socket; disposing the socket ends it.
+        }
+
         _socket.Dispose();
         _sendLock.Dispose();
         _closing.Dispose();
@@ -135,8 +143,10 @@ internal sealed class CdpClient : IAsyncDisposable
                 message.SetLength(0);
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // A closed socket, or a message or event handler that failed: either way no answer will come, so the
+            // commands waiting below fail now with the reason rather than at their timeout.
             failure = e;
         }
 

@@ -7,7 +7,7 @@ namespace StatsHandler.Tests.Support;
 
 /// <summary>
 /// Debian's <c>chromium</c>, headless, with its own throw-away profile, driven over the DevTools protocol. Disposing it
-/// closes the browser, kills whatever is left of its process tree and deletes the profile.
+/// kills its whole process tree, waits for it to exit and deletes the profile.
 /// </summary>
 internal sealed class HeadlessChromium : IAsyncDisposable
 {
@@ -143,20 +143,17 @@ internal sealed class HeadlessChromium : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Kill the whole tree while the browser process still exists, so its zygote and renderers are found and go too.
         try
         {
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await Client.SendAsync("Browser.close", cancellationToken: bound.Token);
+            await KillAsync(_process);
         }
-        catch (Exception e) when (e is CdpException or OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
+        finally
         {
-            // Killed below either way.
+            await Client.DisposeAsync();
+            _process.Dispose();
+            await DeleteProfileAsync(_profile);
         }
-
-        await Client.DisposeAsync();
-        await KillAsync(_process);
-        _process.Dispose();
-        await DeleteProfileAsync(_profile);
     }
 
     private static string[] ReadLines(string path)

@@ -16,8 +16,7 @@ namespace StatsHandler;
 /// </remarks>
 public sealed class DashboardHandler : IStatsHandler
 {
-    /// <summary>The content type of the page.</summary>
-    public const string HtmlContentType = "text/html; charset=utf-8";
+    private const string HtmlContentType = "text/html; charset=utf-8";
 
     private readonly DashboardPage _page;
 

@@ -181,8 +181,10 @@
     const legend = h('div', 'legend');
     c.series.forEach((name, i) => {
       const item = h('span');
-      item.append(h('span', 'sw ' + (c.limit && i === 1 ? 'lim' : 'c' + i)), name);
+      const label = h('span', null, name);
+      item.append(h('span', 'sw ' + (c.limit && i === 1 ? 'lim' : 'c' + i)), label);
       legend.append(item);
+      if (c.limit && i === 1) c.limitLabel = label;
     });
     if (c.marks) {
       const item = h('span');
@@ -241,6 +243,7 @@
     const limit = c.limit && latest ? latest.memory_limit : 0;
     const limitShown = limit > 0 && limit <= Math.max(max, 1) * 1.5;
     if (limitShown) max = Math.max(max, limit);
+    if (c.limitLabel) c.limitLabel.textContent = limit > 0 && !limitShown ? 'memory limit (far above)' : 'memory limit';
     const sc = yScale(max, c);
     const X = (t) => M.l + ((t - tStart) / span) * pw;
     const Y = (v) => M.t + ph - (Math.min(v, sc.top) / sc.top) * ph;
