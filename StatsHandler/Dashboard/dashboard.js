@@ -177,6 +177,7 @@
     title.id = 'h-' + c.id;
     c.card.setAttribute('aria-labelledby', title.id);
     c.out = h('output', 'value', '–');
+    c.out.setAttribute('aria-live', 'off'); // an <output> is a live region: nine of them would be read out every second
     head.append(title, c.out);
     const legend = h('div', 'legend');
     c.series.forEach((name, i) => {
