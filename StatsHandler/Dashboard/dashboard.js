@@ -264,6 +264,7 @@
     for (let t = Math.ceil(tStart / ts) * ts; t <= tEnd; t += ts) {
       const x = Math.round(X(t)) + 0.5;
       root.append(s('line', { x1: x, x2: x, y1: M.t + ph, y2: M.t + ph + 4 }, 'ax'));
+      if (x + 24 > W) continue; // a label centred this close to the edge would stick out of the card
       const tx = s('text', { x, y: H - 4, 'text-anchor': 'middle' }, 'tick');
       tx.textContent = clock(t);
       root.append(tx);
