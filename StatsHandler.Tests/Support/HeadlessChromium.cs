@@ -11,7 +11,13 @@ namespace StatsHandler.Tests.Support;
 /// </summary>
 internal sealed class HeadlessChromium : IAsyncDisposable
 {
-    private static readonly string[] Candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+    // Debian's package first (what CI installs), then where other systems keep a Chromium-based browser.
+    private static readonly string[] Candidates =
+    [
+        "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+        "/Applications/Chromium.app/Contents/MacOS/Chromium", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+        @"C:\Program Files\Google\Chrome\Application\chrome.exe", @"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    ];
 
     private readonly Process _process;
     private readonly string _profile;
