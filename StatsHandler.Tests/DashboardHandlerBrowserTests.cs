@@ -54,7 +54,7 @@ public class DashboardHandlerBrowserTests
             CdpPage page = await chromium.NewPageAsync(ct);
 
             // Everything that would show as a problem in DevTools, with the phase it happened in.
-            var phase = new StrongBox<Phase>(Phase.Healthy);
+            var phase = new StrongBox<int>((int)Phase.Healthy); // read by the DevTools receive loop
             var problems = new ConcurrentQueue<Problem>();
             var urls = new ConcurrentDictionary<string, string>();
             var requested = new ConcurrentQueue<string>();
@@ -62,7 +62,7 @@ public class DashboardHandlerBrowserTests
             {
                 if (e.SessionId == page.SessionId)
                 {
-                    Classify(e, origin, phase.Value, urls, requested, problems);
+                    Classify(e, origin, (Phase)Volatile.Read(ref phase.Value), urls, requested, problems);
                 }
             };
 
@@ -70,6 +70,16 @@ public class DashboardHandlerBrowserTests
             {
                 await page.SendAsync($"{domain}.enable", cancellationToken: ct);
             }
+
+            // The watch must see a console error, or "no problems" below would prove nothing.
+            await page.EvaluateAsync("console.error('statshandler probe')", ct);
+            await Poll.UntilAsync(
+                _ => Task.FromResult(problems.Any(p => p.Description.Contains("statshandler probe", StringComparison.Ordinal))),
+                seen => seen,
+                Step,
+                "the probe console.error to be seen",
+                ct);
+            problems.Clear();
 
             await SetViewportAsync(page, 1280, 800, mobile: false, ct);
             await SetColorSchemeAsync(page, "light", ct);
@@ -197,7 +207,7 @@ public class DashboardHandlerBrowserTests
             problems.Should().BeEmpty("the page must load and run with no console error and no failed request");
 
             // Stopping the server shows the banner.
-            phase.Value = Phase.Outage;
+            Volatile.Write(ref phase.Value, (int)Phase.Outage);
             await server.StopAsync(ct);
             JsonElement banner = await Poll.UntilAsync(
                 c => page.EvaluateAsync("(b => b.hidden ? '' : b.getAttribute('role') + ': ' + b.textContent)(document.getElementById('banner'))", c),
@@ -227,7 +237,7 @@ public class DashboardHandlerBrowserTests
                 Step,
                 "the banner to go once a new server answers",
                 ct);
-            phase.Value = Phase.Recovered;
+            Volatile.Write(ref phase.Value, (int)Phase.Recovered);
             int before = counting.Count;
             await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= before + 3, Step, "three polls to the new server", ct);
             (await page.EvaluateAsync("document.getElementById('status').textContent", ct)).GetString().Should().StartWith("live");
