@@ -3,7 +3,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using StatsHandler;
 
-// The README's example, runnable: serves /api/stats and /healthz until Ctrl+C.
+// The README's example, runnable: serves /api/stats, /debug/dashboard and /healthz until Ctrl+C.
 string address = "localhost:8080";
 bool churn = true;
 for (int i = 0; i < args.Length; i++)
@@ -59,6 +59,7 @@ try
         .HandlePrometheus("/metrics")
         .ExportMeters("StatsHandler.Demo")
         .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
+        .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));
     await server.StartAsync(stop.Token);
@@ -75,6 +76,7 @@ await using (server)
     Console.WriteLine($"Serving runtime stats on {server.Url}");
     Console.WriteLine($"  {stats}");
     Console.WriteLine($"  {new Uri(server.Url, "metrics")}");
+    Console.WriteLine($"  {new Uri(server.Url, "debug/dashboard")}   (live dashboard, open it in a browser)");
     Console.WriteLine($"  {new Uri(server.Url, "healthz")}");
     Console.WriteLine($"Try: curl -s '{stats}?pp=1'");
     Console.WriteLine("Press Ctrl+C to stop.");

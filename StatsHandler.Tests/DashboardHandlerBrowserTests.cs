@@ -1,0 +1,574 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using StatsHandler.Tests.Support;
+
+namespace StatsHandler.Tests;
+
+/// <summary>
+/// Drives the dashboard in Debian's headless Chromium over the DevTools protocol, against real servers: it must load
+/// cleanly, draw every chart, poll once a second, and show and clear its banner as the server goes and comes back.
+/// </summary>
+public class DashboardHandlerBrowserTests
+{
+    private static readonly TimeSpan WholeTest = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(20);
+
+    private const string ChartsScript =
+        "[...document.querySelectorAll('[data-chart]')].map(e => ({ id: e.dataset.chart, points: +e.dataset.points, " +
+        "value: e.querySelector('.value').textContent }))";
+
+    [Test]
+    public async Task The_dashboard_draws_every_chart_cleanly_and_shows_a_banner_only_while_the_server_is_down()
+    {
+        string? executable = HeadlessChromium.FindExecutable();
+        if (executable is null)
+        {
+            Assert.Fail(HeadlessChromium.MissingMessage());
+        }
+
+        var total = Stopwatch.StartNew();
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        TestContext.Progress.WriteLine($"Dashboard screenshots go to {shots}");
+
+        using var stats = new RuntimeStatsHandler();
+        var counting = new CountingHandler(stats);
+        var dashboard = new DashboardHandler();
+        StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats", counting).Handle("/debug/dashboard", dashboard));
+        StatsServer? restarted = null;
+        using var churnStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task churn = ChurnAsync(churnStop.Token);
+        try
+        {
+            string origin = server.Url.GetLeftPart(UriPartial.Authority);
+            int port = server.Url.Port;
+            await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
+            TestContext.Progress.WriteLine($"Chromium up after {total.Elapsed.TotalSeconds:0.0} s");
+            CdpPage page = await chromium.NewPageAsync(ct);
+
+            // Everything that would show as a problem in DevTools, with the phase it happened in.
+            var phase = new StrongBox<int>((int)Phase.Healthy); // read by the DevTools receive loop
+            var problems = new ConcurrentQueue<Problem>();
+            var urls = new ConcurrentDictionary<string, string>();
+            var requested = new ConcurrentQueue<string>();
+            chromium.Client.EventReceived += e =>
+            {
+                if (e.SessionId == page.SessionId)
+                {
+                    Classify(e, origin, (Phase)Volatile.Read(ref phase.Value), urls, requested, problems);
+                }
+            };
+
+            foreach (string domain in new[] { "Runtime", "Log", "Network", "Page" })
+            {
+                await page.SendAsync($"{domain}.enable", cancellationToken: ct);
+            }
+
+            // The watch must see a console error, or "no problems" below would prove nothing.
+            await page.EvaluateAsync("console.error('statshandler probe')", ct);
+            await Poll.UntilAsync(
+                _ => Task.FromResult(problems.Any(p => p.Description.Contains("statshandler probe", StringComparison.Ordinal))),
+                seen => seen,
+                Step,
+                "the probe console.error to be seen",
+                ct);
+            problems.Clear();
+
+            await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+            await SetColorSchemeAsync(page, "light", ct);
+            JsonElement navigated = await page.SendAsync("Page.navigate", new JsonObject { ["url"] = $"{origin}/debug/dashboard" }, ct);
+            navigated.TryGetProperty("errorText", out JsonElement navigationError).Should().BeFalse(
+                $"the page must load, got {(navigationError.ValueKind == JsonValueKind.String ? navigationError.GetString() : "")}");
+
+            // Every chart draws at least three points after a few polls.
+            JsonElement charts = await Poll.UntilAsync(
+                c => page.EvaluateAsync(ChartsScript, c),
+                v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 3),
+                Step,
+                "all nine charts to draw at least three points",
+                ct);
+            TestContext.Progress.WriteLine($"Every chart has >= 3 points after {total.Elapsed.TotalSeconds:0.0} s: {charts.GetRawText()}");
+            charts.EnumerateArray().Select(x => x.GetProperty("id").GetString()).Should().Equal(
+                "heap", "alloc", "gc", "pause", "cpu", "mem", "threads", "locks", "exc");
+
+            // Twenty polls give the request-rate check a window, and the screenshots some history.
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= 20, TimeSpan.FromSeconds(40), "twenty polls", ct);
+
+            // About one JSON request a second, never two at once.
+            TimeSpan[] arrivals = counting.Arrivals;
+            double window = (arrivals[^1] - arrivals[0]).TotalSeconds;
+            double perSecond = (arrivals.Length - 1) / window;
+            double shortestGap = arrivals.Zip(arrivals.Skip(1), (a, b) => (b - a).TotalSeconds).Min();
+            TestContext.Progress.WriteLine(
+                $"{arrivals.Length} JSON requests over {window:0.0} s: {perSecond:0.00}/s, shortest gap {shortestGap:0.00} s, " +
+                $"at most {counting.MaxInFlight} at once");
+            perSecond.Should().BeInRange(0.8, 1.1, "the page polls once a second");
+            shortestGap.Should().BeGreaterThan(0.5, "polls are a second apart");
+            counting.MaxInFlight.Should().Be(1, "the page never sends a poll while one is outstanding");
+
+            charts = await page.EvaluateAsync(ChartsScript, ct);
+            TestContext.Progress.WriteLine($"After {counting.Count} polls: {charts.GetRawText()}");
+            var values = charts.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("value").GetString()!);
+            const string Bytes = @"\d+(\.\d+)? (B|KiB|MiB|GiB|TiB)";
+            values["heap"].Should().MatchRegex($"^{Bytes}$");
+            values["alloc"].Should().MatchRegex($"^{Bytes}/s$");
+            values["gc"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+            values["pause"].Should().MatchRegex(@"^\d+(\.\d+)? ms/s$");
+            values["cpu"].Should().MatchRegex(@"^\d+(\.\d+)? %$");
+            values["mem"].Should().MatchRegex($"^{Bytes}$");
+            values["threads"].Should().MatchRegex(@"^\d+ threads · \d+ queued$");
+            values["locks"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+            values["exc"].Should().MatchRegex(@"^\d+(\.\d+)? /s$");
+
+            // The churn throws ten exceptions a second; the page derives the rate from exception_num.
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("parseFloat(document.querySelector('[data-chart=exc] .value').textContent)", c),
+                v => v.ValueKind == JsonValueKind.Number && v.GetDouble() > 0,
+                Step,
+                "a non-zero exception rate",
+                ct);
+
+            string identity = (await page.EvaluateAsync("document.getElementById('identity').textContent", ct)).GetString()!;
+            identity.Should().Contain($"pid {Environment.ProcessId}").And.Contain(".NET").And.Contain("GC ").And.Contain("up ");
+
+            // The hover read-out names the time and every series with its unit.
+            JsonElement at = await page.EvaluateAsync(
+                "(() => { const r = document.querySelector('[data-chart=heap] .plot').getBoundingClientRect(); " +
+                "return { x: r.left + r.width * 0.8, y: r.top + r.height / 2 }; })()",
+                ct);
+            await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
+            JsonElement tip = await Poll.UntilAsync(
+                c => page.EvaluateAsync("(t => t.hidden ? '' : t.textContent)(document.querySelector('[data-chart=heap] .tip'))", c),
+                v => v.GetString()!.Contains("total:", StringComparison.Ordinal),
+                Step,
+                "the heap chart's hover read-out",
+                ct);
+            tip.GetString().Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
+
+            string light = Path.Combine(shots, "dashboard-1280x800-light.png");
+            await page.ScreenshotAsync(light, ct);
+            await MoveMouseAsync(page, 2, 2, ct);
+            string lightBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
+
+            // The phone layout: one column, nothing wider than the screen.
+            await SetViewportAsync(page, 390, 844, mobile: true, ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("+document.querySelector('[data-chart=heap] svg').getAttribute('width')", c),
+                w => w.ValueKind == JsonValueKind.Number && w.GetDouble() is > 0 and <= 370,
+                Step,
+                "the charts to redraw for a 390 px phone",
+                ct);
+            int scrollWidth = (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32();
+            scrollWidth.Should().BeLessThanOrEqualTo(390, "nothing may overflow sideways on a phone");
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+
+            // Pause stops the polls until Resume; the dark screenshot is taken paused.
+            await ClickAsync(page, "#pause", ct);
+            TimeSpan pausedAt = counting.Now;
+            (await page.EvaluateAsync(
+                    "(b => [b.textContent, b.getAttribute('aria-pressed'), document.getElementById('status').textContent].join('|'))" +
+                    "(document.getElementById('pause'))",
+                    ct))
+                .GetString().Should().Be("Resume|true|paused · 0s");
+
+            await SetColorSchemeAsync(page, "dark", ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
+                v => v.ValueKind == JsonValueKind.True,
+                Step,
+                "the dark colour scheme",
+                ct);
+            string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
+            darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
+            Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
+            Luminance(lightBackground).Should().BeGreaterThan(0.8, $"a light theme has a light background ({lightBackground})");
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("document.getElementById('status').textContent", c),
+                v => v.GetString() is "paused · 2s" or "paused · 3s",
+                Step,
+                "the page to count two seconds paused",
+                ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-dark.png"), ct);
+            TimeSpan resumedAt = counting.Now;
+            int beforeResume = counting.Count;
+            await ClickAsync(page, "#pause", ct);
+            TestContext.Progress.WriteLine($"Paused for {(resumedAt - pausedAt).TotalSeconds:0.0} s");
+            counting.Arrivals.Where(t => t > pausedAt + TimeSpan.FromMilliseconds(200) && t < resumedAt).Should().BeEmpty(
+                $"no poll goes out while paused ({(resumedAt - pausedAt).TotalSeconds:0.0} s)");
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n > beforeResume, Step, "a poll after Resume", ct);
+            problems.Should().BeEmpty("the page must load and run with no console error and no failed request");
+
+            // Stopping the server shows the banner.
+            Volatile.Write(ref phase.Value, (int)Phase.Outage);
+            await server.StopAsync(ct);
+            JsonElement banner = await Poll.UntilAsync(
+                c => page.EvaluateAsync("(b => b.hidden ? '' : b.getAttribute('role') + ': ' + b.textContent)(document.getElementById('banner'))", c),
+                v => v.GetString()!.Length > 0,
+                Step,
+                "the banner after the server stopped",
+                ct);
+            TestContext.Progress.WriteLine($"Banner after {total.Elapsed.TotalSeconds:0.0} s: {banner.GetString()}");
+            banner.GetString().Should().StartWith("alert: ").And.Contain("/api/stats").And.Contain("not answering");
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280x800-banner.png"), ct);
+
+            // Stay down until a poll has really been refused, so the page has met a server that is gone, not just stopping.
+            await Poll.UntilAsync(
+                _ => Task.FromResult(problems.Count(p => p.Phase == Phase.Outage && p.IsStatsEndpointDown && p.Description.StartsWith("request failed", StringComparison.Ordinal))),
+                n => n > 0,
+                Step,
+                "a poll refused by the stopped server",
+                ct);
+            (await page.EvaluateAsync("document.getElementById('banner').hidden", ct)).ValueKind.Should().Be(JsonValueKind.False);
+
+            // A new server on the same port clears it, and the charts carry on.
+            restarted = new StatsServer($"127.0.0.1:{port}").Handle("/api/stats", counting).Handle("/debug/dashboard", dashboard);
+            await restarted.StartAsync(ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("document.getElementById('banner').hidden", c),
+                v => v.ValueKind == JsonValueKind.True,
+                Step,
+                "the banner to go once a new server answers",
+                ct);
+            Volatile.Write(ref phase.Value, (int)Phase.Recovered);
+            int before = counting.Count;
+            await Poll.UntilAsync(_ => Task.FromResult(counting.Count), n => n >= before + 3, Step, "three polls to the new server", ct);
+            (await page.EvaluateAsync("document.getElementById('status').textContent", ct)).GetString().Should().StartWith("live");
+
+            problems.Where(p => p.Phase != Phase.Outage || !p.IsStatsEndpointDown).Should().BeEmpty(
+                "while the server is down only the polls may fail, and nothing may fail once it is back");
+            requested.Should().Contain(u => u.EndsWith("/debug/dashboard", StringComparison.Ordinal));
+            TestContext.Progress.WriteLine(
+                $"{problems.Count} expected failures while down; {requested.Count} requests, all to {origin}; " +
+                $"whole test {total.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            await churnStop.CancelAsync();
+            await churn;
+            await server.DisposeAsync();
+            if (restarted is not null)
+            {
+                await restarted.DisposeAsync();
+            }
+        }
+
+        total.Elapsed.Should().BeLessThan(WholeTest);
+    }
+
+    [Test]
+    public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
+    {
+        string? executable = HeadlessChromium.FindExecutable();
+        if (executable is null)
+        {
+            Assert.Fail(HeadlessChromium.MissingMessage());
+        }
+
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+
+        // A scripted endpoint: every answer is exactly two seconds after the previous one on the server's clock, with
+        // counters that grow by fixed steps, so the page's numbers are known in advance.
+        var script = new ScriptedStats();
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .HandleFunc("/api/stats", script.ServeAsync)
+            .Handle("/debug/dashboard", new DashboardHandler()));
+        await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
+        CdpPage page = await chromium.NewPageAsync(ct);
+        var exceptions = new ConcurrentQueue<string>();
+        chromium.Client.EventReceived += e =>
+        {
+            if (e.SessionId == page.SessionId && e.Method == "Runtime.exceptionThrown")
+            {
+                exceptions.Enqueue(e.Params.GetRawText());
+            }
+        };
+        await page.SendAsync("Runtime.enable", cancellationToken: ct);
+        await SetViewportAsync(page, 1280, 800, mobile: false, ct);
+        await page.SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(server.Url, "debug/dashboard").ToString() }, ct);
+
+        JsonElement charts = await Poll.UntilAsync(
+            c => page.EvaluateAsync(ChartsScript, c),
+            v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 3),
+            Step,
+            "three points on every chart",
+            ct);
+        var values = charts.EnumerateArray().ToDictionary(x => x.GetProperty("id").GetString()!, x => x.GetProperty("value").GetString()!);
+        values["exc"].Should().Be("5 /s", "exception_num grows by 10 every two seconds");
+        values["locks"].Should().Be("2 /s", "lock_contention_num grows by 4 every two seconds");
+        values["heap"].Should().Be("10.0 MiB", "1 + 2 + 3 + 4 + 0 MiB, stacked");
+        values["alloc"].Should().Be("1.50 MiB/s");
+        values["cpu"].Should().Be("42.5 %");
+        values["mem"].Should().Be("600 MiB");
+        values["threads"].Should().Be("7 threads · 3 queued");
+        values["pause"].Should().Be("0.75 ms/s");
+
+        JsonElement drawn = await page.EvaluateAsync(
+            "({ limit: document.querySelectorAll('[data-chart=mem] svg line.lim').length, " +
+            "limitLabel: document.querySelector('[data-chart=mem] .legend').textContent, " +
+            "marks: document.querySelectorAll('[data-chart=gc] svg .mkh').length, gcPoints: +document.querySelector('[data-chart=gc]').dataset.points, " +
+            "pauses: document.querySelector('[data-chart=pause] .note').textContent, " +
+            "layers: document.querySelectorAll('[data-chart=heap] svg path.ar').length })",
+            ct);
+        drawn.GetProperty("limit").GetInt32().Should().Be(1, "an 800 MiB limit is drawn against a 600 MiB working set");
+        drawn.GetProperty("limitLabel").GetString().Should().EndWith("memory limit");
+        drawn.GetProperty("marks").GetInt32().Should().Be(drawn.GetProperty("gcPoints").GetInt32() - 1, "gen2 count grows at every answer after the first");
+        drawn.GetProperty("pauses").GetString().Should().Be("recent pauses, newest first: 1.5, 0.25 ms");
+        drawn.GetProperty("layers").GetInt32().Should().Be(5, "one stacked layer per generation");
+
+        // A 500 shows the banner with the status; the next good answer clears it.
+        script.FailNext = true;
+        JsonElement banner = await Poll.UntilAsync(
+            c => page.EvaluateAsync("(b => b.hidden ? '' : b.textContent)(document.getElementById('banner'))", c),
+            v => v.GetString()!.Length > 0,
+            Step,
+            "the banner after an HTTP 500",
+            ct);
+        banner.GetString().Should().Contain("HTTP 500");
+        await Poll.UntilAsync(c => page.EvaluateAsync("document.getElementById('banner').hidden", c), v => v.ValueKind == JsonValueKind.True, Step, "the banner to clear", ct);
+
+        // Another process behind the same URL: the old history belongs to it no more.
+        int before = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
+        script.Pid = 4242;
+        await Poll.UntilAsync(
+            c => page.EvaluateAsync("document.getElementById('identity').textContent", c),
+            v => v.GetString()!.Contains("pid 4242", StringComparison.Ordinal),
+            Step,
+            "the new pid in the header",
+            ct);
+        int after = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
+        after.Should().BeInRange(1, 2, $"the history starts over for a new process (it had {before} points)");
+        exceptions.Should().BeEmpty();
+    }
+
+    /// <summary>Stats JSON with known values: time steps exactly two seconds per answer, counters by fixed amounts.</summary>
+    private sealed class ScriptedStats
+    {
+        private const long MiB = 1024 * 1024;
+        private readonly long _start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;
+        private int _answers;
+        private volatile bool _failNext;
+        private volatile int _pid = 1234;
+
+        public bool FailNext { get => _failNext; set => _failNext = value; }
+
+        public int Pid { get => _pid; set => _pid = value; }
+
+        public Task ServeAsync(System.Net.HttpListenerContext context, CancellationToken ct)
+        {
+            if (_failNext)
+            {
+                _failNext = false;
+                return StatsResponse.WriteErrorAsync(context, 500, "scripted failure", ct);
+            }
+
+            long n = Interlocked.Increment(ref _answers);
+            return StatsResponse.WriteJsonAsync(
+                context,
+                200,
+                w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("time", _start + (n * 2_000_000_000));
+                    w.WriteString("dotnet_version", ".NET 10.0.0");
+                    w.WriteString("os_description", "Scripted OS");
+                    w.WriteString("arch", "x64");
+                    w.WriteNumber("cpu_num", 4);
+                    w.WriteNumber("pid", _pid);
+                    w.WriteNumber("uptime_seconds", n);
+                    w.WriteBoolean("gc_server", false);
+                    w.WriteBoolean("gc_concurrent", true);
+                    w.WriteString("gc_latency_mode", "interactive");
+                    w.WriteNumber("thread_num", 20);
+                    w.WriteNumber("threadpool_thread_num", 7);
+                    w.WriteNumber("threadpool_queue_length", 3);
+                    w.WriteNumber("threadpool_completed_items", 100 * n);
+                    w.WriteNumber("lock_contention_num", 4 * n);
+                    w.WriteNumber("cpu_user_seconds", n);
+                    w.WriteNumber("cpu_system_seconds", 0);
+                    w.WriteNumber("cpu_usage_percent", 42.5);
+                    w.WriteNumber("memory_total_alloc", 3 * MiB * n);
+                    w.WriteNumber("memory_sys", 600 * MiB);
+                    w.WriteNumber("memory_limit", 800 * MiB);
+                    w.WriteNumber("alloc_per_second", 1.5 * MiB);
+                    w.WriteNumber("heap_gen0", 1 * MiB);
+                    w.WriteNumber("heap_gen1", 2 * MiB);
+                    w.WriteNumber("heap_gen2", 3 * MiB);
+                    w.WriteNumber("heap_loh", 4 * MiB);
+                    w.WriteNumber("heap_poh", 0);
+                    w.WriteNumber("gc_num", 10 * n);
+                    w.WriteNumber("gc_gen2_num", n);
+                    w.WriteNumber("gc_per_second", 10);
+                    w.WriteNumber("gc_pause_per_second", 0.75);
+                    w.WriteStartArray("gc_pause");
+                    w.WriteNumberValue(1.5);
+                    w.WriteNumberValue(0.25);
+                    w.WriteEndArray();
+                    w.WriteNumber("exception_num", 10 * n);
+                    w.WriteEndObject();
+                },
+                cancellationToken: ct);
+        }
+    }
+
+    private enum Phase
+    {
+        Healthy,
+        Outage,
+        Recovered,
+    }
+
+    private sealed record Problem(Phase Phase, string Description, bool IsStatsEndpointDown)
+    {
+        public override string ToString() => $"[{Phase}] {Description}";
+    }
+
+    private static void Classify(
+        CdpEvent e,
+        string origin,
+        Phase phase,
+        ConcurrentDictionary<string, string> urls,
+        ConcurrentQueue<string> requested,
+        ConcurrentQueue<Problem> problems)
+    {
+        JsonElement p = e.Params;
+        bool IsStats(string url) => url.StartsWith(origin + "/api/stats", StringComparison.Ordinal);
+        switch (e.Method)
+        {
+            case "Network.requestWillBeSent":
+                string url = p.GetProperty("request").GetProperty("url").GetString()!;
+                urls[p.GetProperty("requestId").GetString()!] = url;
+                requested.Enqueue(url);
+                if (!url.StartsWith(origin + "/", StringComparison.Ordinal) && !url.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    problems.Enqueue(new Problem(phase, $"request outside the server's origin: {url}", false));
+                }
+
+                break;
+            case "Network.loadingFailed":
+                string failed = urls.GetValueOrDefault(p.GetProperty("requestId").GetString()!, "?");
+                problems.Enqueue(new Problem(phase, $"request failed: {failed} {p.GetProperty("errorText").GetString()}", IsStats(failed)));
+                TestContext.Progress.WriteLine($"  [{phase}] request failed: {failed} {p.GetProperty("errorText").GetString()}");
+                break;
+            case "Network.responseReceived":
+                JsonElement response = p.GetProperty("response");
+                int status = response.GetProperty("status").GetInt32();
+                string answered = response.GetProperty("url").GetString()!;
+                if (phase != Phase.Healthy)
+                {
+                    TestContext.Progress.WriteLine(
+                        $"  [{phase}] HTTP {status} for {answered}, Content-Length " +
+                        (response.GetProperty("headers").TryGetProperty("Content-Length", out JsonElement cl) ? cl.GetString() : "none"));
+                }
+
+                if (status >= 400)
+                {
+                    problems.Enqueue(new Problem(phase, $"HTTP {status} for {answered}", IsStats(answered)));
+                }
+
+                break;
+            case "Runtime.exceptionThrown":
+                problems.Enqueue(new Problem(phase, $"script exception: {p.GetProperty("exceptionDetails").GetRawText()}", false));
+                break;
+            case "Runtime.consoleAPICalled" when p.GetProperty("type").GetString() is "error" or "assert":
+                problems.Enqueue(new Problem(phase, $"console.{p.GetProperty("type").GetString()}: {p.GetProperty("args").GetRawText()}", false));
+                break;
+            case "Log.entryAdded" when p.GetProperty("entry").GetProperty("level").GetString() == "error":
+                JsonElement entry = p.GetProperty("entry");
+                string logged = entry.TryGetProperty("url", out JsonElement u) ? u.GetString()! : "";
+                problems.Enqueue(new Problem(
+                    phase,
+                    $"log error ({entry.GetProperty("source").GetString()}): {entry.GetProperty("text").GetString()} {logged}",
+                    entry.GetProperty("source").GetString() == "network" && IsStats(logged)));
+                break;
+        }
+    }
+
+    private static Task<JsonElement> SetViewportAsync(CdpPage page, int width, int height, bool mobile, CancellationToken ct) =>
+        page.SendAsync(
+            "Emulation.setDeviceMetricsOverride",
+            new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = mobile ? 2 : 1, ["mobile"] = mobile },
+            ct);
+
+    private static Task<JsonElement> SetColorSchemeAsync(CdpPage page, string scheme, CancellationToken ct) =>
+        page.SendAsync(
+            "Emulation.setEmulatedMedia",
+            new JsonObject { ["features"] = new JsonArray(new JsonObject { ["name"] = "prefers-color-scheme", ["value"] = scheme }) },
+            ct);
+
+    private static async Task ClickAsync(CdpPage page, string selector, CancellationToken ct)
+    {
+        JsonElement at = await page.EvaluateAsync(
+            $"(r => ({{ x: r.left + r.width / 2, y: r.top + r.height / 2 }}))(document.querySelector('{selector}').getBoundingClientRect())",
+            ct);
+        foreach (string type in new[] { "mousePressed", "mouseReleased" })
+        {
+            await page.SendAsync(
+                "Input.dispatchMouseEvent",
+                new JsonObject
+                {
+                    ["type"] = type, ["x"] = at.GetProperty("x").GetDouble(), ["y"] = at.GetProperty("y").GetDouble(),
+                    ["button"] = "left", ["clickCount"] = 1,
+                },
+                ct);
+        }
+    }
+
+    private static Task<JsonElement> MoveMouseAsync(CdpPage page, double x, double y, CancellationToken ct) =>
+        page.SendAsync("Input.dispatchMouseEvent", new JsonObject { ["type"] = "mouseMoved", ["x"] = x, ["y"] = y }, ct);
+
+    /// <summary>Relative luminance, 0-1, of a CSS <c>rgb(r, g, b)</c> colour.</summary>
+    private static double Luminance(string rgb)
+    {
+        double[] c = Regex.Matches(rgb, @"\d+").Take(3).Select(m => double.Parse(m.Value, CultureInfo.InvariantCulture) / 255).ToArray();
+        return (0.2126 * c[0]) + (0.7152 * c[1]) + (0.0722 * c[2]);
+    }
+
+    /// <summary>
+    /// Gives the charts something to show: allocations, ten caught exceptions a second, a collection a second and a
+    /// full one every five seconds (so the heap chart has sizes and the GC chart gen2 markers).
+    /// </summary>
+    private static async Task ChurnAsync(CancellationToken ct)
+    {
+        var keep = new List<byte[]>();
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        int ticks = 0;
+        try
+        {
+            while (await tick.WaitForNextTickAsync(ct))
+            {
+                if (++ticks % 10 == 0)
+                {
+                    GC.Collect(ticks % 50 == 0 ? 2 : 0);
+                }
+
+                keep.Add(new byte[Random.Shared.Next(1_000, 100_000)]);
+                if (keep.Count > 100)
+                {
+                    keep.RemoveRange(0, 50);
+                }
+
+                try
+                {
+                    throw new InvalidOperationException("dashboard test churn");
+                }
+                catch (InvalidOperationException)
+                {
+                    // Counted as a first-chance exception by the stats handler, which is the point.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The test is over.
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+
+namespace StatsHandler;
+
+/// <summary>
+/// Serves a live dashboard page that polls the JSON statistics endpoint once a second and charts the last five minutes:
+/// heap by generation, allocation rate, collections, pauses, CPU, working set, thread pool, lock contentions and
+/// exceptions. Mount it beside the JSON handler: <c>.Handle("/api/stats").Handle("/debug/dashboard", new DashboardHandler())</c>.
+/// </summary>
+/// <remarks>
+/// <para>The page is one self-contained document built from the library's embedded resources when the handler is
+/// created: no CDN, no web font, no request but the polls to its own server. Its <c>Content-Security-Policy</c>
+/// allows only its own inline script and style (by SHA-256) and connections to its own origin.</para>
+/// <para>History lives in the browser, so the server keeps no state for the page and pays one JSON request per second
+/// per open page. The handler is immutable and thread-safe.</para>
+/// </remarks>
+public sealed class DashboardHandler : IStatsHandler
+{
+    private const string HtmlContentType = "text/html; charset=utf-8";
+
+    private readonly DashboardPage _page;
+
+    /// <summary>Creates a handler whose page polls <see cref="DashboardHandlerOptions.StatsUrl"/>.</summary>
+    /// <param name="options">The stats endpoint to poll; the defaults (<c>/api/stats</c>) when null.</param>
+    /// <exception cref="ArgumentException">
+    /// <see cref="DashboardHandlerOptions.StatsUrl"/> is not a same-origin absolute path such as <c>/api/stats</c>.
+    /// </exception>
+    public DashboardHandler(DashboardHandlerOptions? options = null)
+    {
+        string statsUrl = (options ?? new DashboardHandlerOptions()).StatsUrl;
+        ValidateStatsUrl(statsUrl, nameof(options));
+        StatsUrl = statsUrl;
+        _page = DashboardPage.Build(statsUrl);
+    }
+
+    /// <summary>The path of the JSON endpoint the page polls.</summary>
+    public string StatsUrl { get; }
+
+    /// <summary>Serves the page: the same pre-built bytes every time, with its security headers.</summary>
+    /// <param name="context">The request and the response to write.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the response has been written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
+    public Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        WebHeaderCollection headers = context.Response.Headers;
+        headers["Content-Security-Policy"] = _page.ContentSecurityPolicy;
+        headers["X-Content-Type-Options"] = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        return StatsResponse.WriteAsync(context, 200, HtmlContentType, _page.Html, cancellationToken);
+    }
+
+    private static void ValidateStatsUrl(string? url, string paramName)
+    {
+        string? problem = url switch
+        {
+            null => "it is null",
+            "" => "it is empty",
+            _ when url[0] != '/' => "it must start with '/' (a path on the dashboard's own server, not a full URL)",
+            _ when url.StartsWith("//", StringComparison.Ordinal) => "'//' starts a URL on another host",
+            _ when url.Contains('\\', StringComparison.Ordinal) => "browsers read '\\' as '/', so it could name another host",
+            _ when url.Contains('#', StringComparison.Ordinal) => "a '#' fragment is never sent to the server",
+            _ when url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) => "it contains spaces or control characters",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw new ArgumentException(
+                $"Invalid DashboardHandlerOptions.StatsUrl '{url}': {problem}. Give a same-origin absolute path, " +
+                "such as '/api/stats' or '/api/stats?pp=0'.",
+                paramName);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+namespace StatsHandler;
+
+/// <summary>Options for a <see cref="DashboardHandler"/>; each handler has its own.</summary>
+public sealed class DashboardHandlerOptions
+{
+    /// <summary>The default <see cref="StatsUrl"/>: <c>/api/stats</c>, where the README mounts the JSON handler.</summary>
+    public const string DefaultStatsUrl = "/api/stats";
+
+    /// <summary>
+    /// The path of the JSON statistics endpoint the page polls, on the same server: an absolute path such as
+    /// <c>/api/stats</c>, optionally with a query. <see cref="DefaultStatsUrl"/> by default. The page's
+    /// Content-Security-Policy lets it talk to its own origin only, so a URL on another host would not load.
+    /// </summary>
+    public string StatsUrl { get; init; } = DefaultStatsUrl;
+}

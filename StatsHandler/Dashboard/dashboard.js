@@ -1,0 +1,444 @@
+'use strict';
+// StatsHandler dashboard: polls the JSON endpoint once a second, keeps five minutes in a ring buffer, draws SVG.
+(() => {
+  const NS = 'http://www.w3.org/2000/svg';
+  const HISTORY = 300;            // points kept: five minutes at one poll a second
+  const PERIOD_MS = 1000;         // one request a second, never two at once
+  const TIMEOUT_MS = 3000;        // a poll not answered by then counts as lost
+  const GAP_MS = 2500;            // a missed poll or more breaks the line rather than bridging it
+  const MIN_SPAN_MS = 30000;      // the time axis shows at least 30 s, at most the history
+  const statsUrl = document.querySelector('meta[name="stats-url"]').content;
+
+  // ---- small helpers -------------------------------------------------------------------------------------------
+  const $ = (id) => document.getElementById(id);
+  const h = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  const s = (tag, attrs, cls) => {
+    const e = document.createElementNS(NS, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (cls) e.setAttribute('class', cls);
+    return e;
+  };
+  const fin = (v) => typeof v === 'number' && isFinite(v);
+  const trim = (t) => (t.includes('.') ? t.replace(/\.?0+$/, '') : t);
+  const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  const unitOf = (v) => {
+    let i = 0;
+    for (v = Math.abs(v); v >= 1024 && i < UNITS.length - 1; i++) v /= 1024;
+    return i;
+  };
+  const bytes = (v) => {
+    if (!fin(v)) return '–';
+    const i = unitOf(v);
+    const x = v / 1024 ** i;
+    return (i === 0 ? String(Math.round(x)) : x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0)) + ' ' + UNITS[i];
+  };
+  const num = (v) => {
+    if (!fin(v)) return '–';
+    const a = Math.abs(v);
+    if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+    if (a >= 100) return v.toFixed(0);
+    if (a >= 10) return trim(v.toFixed(1));
+    if (a >= 0.01 || a === 0) return trim(v.toFixed(2));
+    return v.toPrecision(1);
+  };
+  const pad = (n) => String(n).padStart(2, '0');
+  const clock = (ms) => {
+    const d = new Date(ms);
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  };
+  const duration = (sec) => {
+    sec = Math.max(0, Math.floor(sec));
+    const d = Math.floor(sec / 86400), hr = Math.floor(sec / 3600) % 24, m = Math.floor(sec / 60) % 60, x = sec % 60;
+    return d ? d + 'd ' + hr + 'h' : hr ? hr + 'h ' + m + 'm' : m ? m + 'm ' + x + 's' : x + 's';
+  };
+  const niceStep = (raw) => {
+    const p = 10 ** Math.floor(Math.log10(raw));
+    const f = raw / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  };
+
+  // ---- history: a ring buffer of points, one per answered poll --------------------------------------------------
+  const ring = { a: new Array(HISTORY), start: 0, len: 0 };
+  const push = (p) => {
+    if (ring.len < HISTORY) ring.a[(ring.start + ring.len++) % HISTORY] = p;
+    else { ring.a[ring.start] = p; ring.start = (ring.start + 1) % HISTORY; }
+  };
+  const points = () => {
+    const out = new Array(ring.len);
+    for (let i = 0; i < ring.len; i++) out[i] = ring.a[(ring.start + i) % HISTORY];
+    return out;
+  };
+  let prev = null;   // the previous answer, for rates the JSON gives only as counters
+  let latest = null; // the newest answer, for the header and notes
+
+  // Turns one JSON answer into a point. Rates come from the server where it gives them; lock contentions and
+  // exceptions are counters, so their rates are the difference between two answers over the server's own clock.
+  const ingest = (j) => {
+    if (!j || typeof j !== 'object' || !fin(j.time) || !Array.isArray(j.gc_pause)) {
+      throw new Error('the answer is not StatsHandler JSON');
+    }
+    if (prev && (prev.pid !== j.pid || j.time <= prev.time)) {
+      // Another process, or a clock that went back: the old history would be drawn against the wrong axis.
+      ring.len = 0; ring.start = 0; prev = null;
+    }
+    const dt = prev ? (j.time - prev.time) / 1e9 : 0;
+    const rate = (k) => (prev && dt > 0 && fin(j[k]) && j[k] >= prev[k] ? (j[k] - prev[k]) / dt : null);
+    push({
+      t: j.time / 1e6,
+      heap: [j.heap_gen0, j.heap_gen1, j.heap_gen2, j.heap_loh, j.heap_poh],
+      alloc: j.alloc_per_second,
+      gc: j.gc_per_second,
+      gen2: prev && j.gc_gen2_num > prev.gc_gen2_num ? j.gc_gen2_num - prev.gc_gen2_num : 0,
+      pause: j.gc_pause_per_second,
+      cpu: j.cpu_usage_percent,
+      ws: j.memory_sys,
+      limit: j.memory_limit,
+      tp: j.threadpool_thread_num,
+      q: j.threadpool_queue_length,
+      locks: rate('lock_contention_num'),
+      exc: rate('exception_num'),
+    });
+    prev = latest = j;
+  };
+
+  // ---- chart definitions -----------------------------------------------------------------------------------------
+  const perSec = (v) => num(v) + ' /s';
+  const CHARTS = [
+    {
+      id: 'heap', title: 'Heap by generation', bytes: true, stacked: true,
+      series: ['gen0', 'gen1', 'gen2', 'LOH', 'POH'], get: (p) => p.heap, fmt: bytes,
+      value: (p) => bytes(p.heap.reduce((a, b) => a + b, 0)),
+      note: () => latest && latest.gc_num === 0 ? 'no collection yet: the runtime sizes generations at each GC' : 'stacked, as of the last collection',
+    },
+    {
+      id: 'alloc', title: 'Allocation rate', bytes: true, series: ['allocated per second'],
+      get: (p) => [p.alloc], fmt: (v) => bytes(v) + '/s', value: (p) => bytes(p.alloc) + '/s',
+      note: () => latest ? bytes(latest.memory_total_alloc) + ' allocated since start' : '',
+    },
+    {
+      id: 'gc', title: 'GC collections', series: ['collections per second'], marks: true,
+      get: (p) => [p.gc], fmt: perSec, value: (p) => perSec(p.gc),
+      note: (rows) => {
+        const n = rows.reduce((a, r) => a + r.p.gen2, 0);
+        return latest ? n + ' gen2 in view · ' + latest.gc_num + ' collections since start' : '';
+      },
+    },
+    {
+      id: 'pause', title: 'GC pause', series: ['paused ms per second'],
+      get: (p) => [p.pause], fmt: (v) => num(v) + ' ms/s', value: (p) => num(p.pause) + ' ms/s',
+      note: () => {
+        if (!latest) return '';
+        const recent = latest.gc_pause.slice(0, 6);
+        return recent.length ? 'recent pauses, newest first: ' + recent.map(num).join(', ') + ' ms' : 'no pause recorded yet';
+      },
+    },
+    {
+      id: 'cpu', title: 'CPU', series: ['% of all CPUs'], max: 100, unit: '%',
+      get: (p) => [p.cpu], fmt: (v) => num(v) + ' %', value: (p) => num(p.cpu) + ' %',
+      note: () => latest ? latest.cpu_num + ' CPUs · ' + num(latest.cpu_user_seconds + latest.cpu_system_seconds) + ' s CPU time since start' : '',
+    },
+    {
+      id: 'mem', title: 'Working set', bytes: true, limit: true, series: ['working set', 'memory limit'],
+      get: (p) => [p.ws], fmt: bytes, value: (p) => bytes(p.ws),
+      note: () => latest && latest.memory_limit > 0
+        ? 'limit ' + bytes(latest.memory_limit) + ' · ' + num(100 * latest.memory_sys / latest.memory_limit) + ' % used'
+        : '',
+    },
+    {
+      id: 'threads', title: 'Thread pool', series: ['threads', 'queued items'], integer: true,
+      get: (p) => [p.tp, p.q], fmt: num, value: (p) => num(p.tp) + ' threads · ' + num(p.q) + ' queued',
+      note: () => latest ? latest.thread_num + ' OS threads · ' + num(latest.threadpool_completed_items) + ' items done' : '',
+    },
+    {
+      id: 'locks', title: 'Lock contentions', series: ['contentions per second'],
+      get: (p) => [p.locks], fmt: perSec, value: (p) => perSec(p.locks),
+      note: () => latest ? num(latest.lock_contention_num) + ' contended Monitor waits since start' : '',
+    },
+    {
+      id: 'exc', title: 'Exceptions', series: ['exceptions per second'],
+      get: (p) => [p.exc], fmt: perSec, value: (p) => perSec(p.exc),
+      note: () => latest ? num(latest.exception_num) + ' first-chance exceptions seen by the server' : '',
+    },
+  ];
+
+  // ---- layout ------------------------------------------------------------------------------------------------------
+  const grid = $('charts');
+  for (const c of CHARTS) {
+    c.card = h('section', 'card');
+    c.card.dataset.chart = c.id;
+    c.card.dataset.points = '0';
+    const head = h('div', 'head');
+    const title = h('h2', null, c.title);
+    title.id = 'h-' + c.id;
+    c.card.setAttribute('aria-labelledby', title.id);
+    c.out = h('output', 'value', '–');
+    c.out.setAttribute('aria-live', 'off'); // an <output> is a live region: nine of them would be read out every second
+    head.append(title, c.out);
+    const legend = h('div', 'legend');
+    c.series.forEach((name, i) => {
+      const item = h('span');
+      const label = h('span', null, name);
+      item.append(h('span', 'sw ' + (c.limit && i === 1 ? 'lim' : 'c' + i)), label);
+      legend.append(item);
+      if (c.limit && i === 1) c.limitLabel = label;
+    });
+    if (c.marks) {
+      const item = h('span');
+      item.append(h('span', 'sw mk'), 'gen2 collection');
+      legend.append(item);
+    }
+    c.plot = h('div', 'plot');
+    c.tip = h('div', 'tip');
+    c.tip.hidden = true;
+    c.plot.append(c.tip);
+    c.noteEl = h('p', 'note');
+    c.card.append(head, legend, c.plot, c.noteEl);
+    grid.append(c.card);
+    c.plot.addEventListener('pointermove', (e) => { c.hoverX = e.clientX - c.plot.getBoundingClientRect().left; hover(c); });
+    c.plot.addEventListener('pointerleave', () => { c.hoverX = null; hover(c); });
+  }
+
+  // ---- drawing -----------------------------------------------------------------------------------------------------
+  const M = { l: 58, r: 10, t: 8, b: 20 };
+
+  // The y scale: a top of 1, 2 or 5 times a power of ten (of the byte unit for bytes), and four or five ticks.
+  const yScale = (max, c) => {
+    if (c.max) return { top: c.max, step: c.max / 4, div: 1, unit: c.unit || '' };
+    let div = 1, unit = '';
+    if (c.bytes) { const i = max > 0 ? unitOf(max) : 2; div = 1024 ** i; unit = UNITS[i]; } // nothing yet: a MiB scale
+    const m = max > 0 ? max / div : 1;
+    let step = niceStep(m / 4);
+    if (c.integer && div === 1) step = Math.max(1, step);
+    return { top: Math.max(step, Math.ceil(m / step - 1e-9) * step) * div, step: step * div, div, unit };
+  };
+
+  // Time ticks every 5 s to 5 min, as many as fit one per 70 px.
+  const timeStep = (span, width) => {
+    const fit = Math.max(2, Math.floor(width / 70));
+    for (const sec of [5, 10, 15, 30, 60, 120, 300]) if (span / (sec * 1000) <= fit) return sec * 1000;
+    return 600000;
+  };
+
+  const render = (c, pts) => {
+    const W = Math.floor(c.plot.clientWidth), H = Math.floor(c.plot.clientHeight);
+    if (!W || !H) return;
+    const pw = Math.max(10, W - M.l - M.r), ph = Math.max(10, H - M.t - M.b);
+    const root = s('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'h-' + c.id });
+    const tEnd = pts.length ? pts[pts.length - 1].t : Date.now();
+    const span = Math.min(HISTORY * 1000, Math.max(MIN_SPAN_MS, pts.length ? tEnd - pts[0].t : 0));
+    const tStart = tEnd - span;
+    const rows = [];
+    for (const p of pts) if (p.t >= tStart) rows.push({ t: p.t, v: c.get(p), p });
+
+    let max = 0;
+    for (const r of rows) {
+      let top = 0;
+      for (const v of r.v) if (fin(v)) top = c.stacked ? top + v : Math.max(top, v);
+      max = Math.max(max, top);
+    }
+    const limit = c.limit && latest ? latest.memory_limit : 0;
+    const limitShown = limit > 0 && limit <= Math.max(max, 1) * 1.5;
+    if (limitShown) max = Math.max(max, limit);
+    if (c.limitLabel) c.limitLabel.textContent = limit > 0 && !limitShown ? 'memory limit (far above)' : 'memory limit';
+    const sc = yScale(max, c);
+    const X = (t) => M.l + ((t - tStart) / span) * pw;
+    const Y = (v) => M.t + ph - (Math.min(v, sc.top) / sc.top) * ph;
+
+    // Grid and y ticks.
+    const dec = Math.max(0, -Math.floor(Math.log10(sc.step / sc.div) + 1e-9));
+    for (let v = 0; v <= sc.top + sc.step / 2; v += sc.step) {
+      const y = Math.round(Y(v)) + 0.5;
+      root.append(s('line', { x1: M.l, x2: M.l + pw, y1: y, y2: y }, v === 0 ? 'ax' : 'gl'));
+      const label = v === 0 ? '0' : trim((v / sc.div).toFixed(dec)) + (sc.unit ? ' ' + sc.unit : '');
+      const tx = s('text', { x: M.l - 6, y: y + 3.5, 'text-anchor': 'end' }, 'tick');
+      tx.textContent = label;
+      root.append(tx);
+    }
+    // Time ticks.
+    const ts = timeStep(span, pw);
+    for (let t = Math.ceil(tStart / ts) * ts; t <= tEnd; t += ts) {
+      const x = Math.round(X(t)) + 0.5;
+      root.append(s('line', { x1: x, x2: x, y1: M.t + ph, y2: M.t + ph + 4 }, 'ax'));
+      if (x + 24 > W) continue; // a label centred this close to the edge would stick out of the card
+      const tx = s('text', { x, y: H - 4, 'text-anchor': 'middle' }, 'tick');
+      tx.textContent = clock(t);
+      root.append(tx);
+    }
+
+    // Series: runs of consecutive answers, broken where a poll was missed or a value is unknown.
+    const n = c.series.length - (c.limit ? 1 : 0);
+    let drawn = 0;
+    for (const r of rows) if (r.v.some(fin)) drawn++;
+    const runs = (ok) => {
+      const out = [];
+      let run = null, last = -Infinity;
+      for (const r of rows) {
+        if (!ok(r)) { run = null; continue; }
+        if (!run || r.t - last > GAP_MS) out.push(run = []);
+        run.push(r);
+        last = r.t;
+      }
+      return out;
+    };
+    if (c.stacked) {
+      for (let i = 0; i < n; i++) {
+        let d = '';
+        for (const run of runs((r) => r.v.every(fin))) {
+          const below = (r) => r.v.slice(0, i).reduce((a, b) => a + b, 0);
+          d += run.map((r, k) => (k ? 'L' : 'M') + X(r.t).toFixed(1) + ' ' + Y(below(r) + r.v[i]).toFixed(1)).join('');
+          d += run.slice().reverse().map((r) => 'L' + X(r.t).toFixed(1) + ' ' + Y(below(r)).toFixed(1)).join('') + 'Z';
+          if (run.length === 1) root.append(s('circle', { cx: X(run[0].t), cy: Y(below(run[0]) + run[0].v[i]), r: 2 }, 'dot c' + i));
+        }
+        if (d) root.append(s('path', { d }, 'ar c' + i));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        let d = '';
+        for (const run of runs((r) => fin(r.v[i]))) {
+          d += run.map((r, k) => (k ? 'L' : 'M') + X(r.t).toFixed(1) + ' ' + Y(r.v[i]).toFixed(1)).join('');
+          if (run.length === 1) root.append(s('circle', { cx: X(run[0].t), cy: Y(run[0].v[i]), r: 2 }, 'dot c' + i));
+        }
+        if (d) root.append(s('path', { d }, 'ln c' + i));
+      }
+    }
+    if (c.marks) {
+      for (const r of rows) {
+        if (!r.p.gen2) continue;
+        const x = X(r.t).toFixed(1);
+        root.append(s('line', { x1: x, x2: x, y1: M.t, y2: M.t + ph }, 'mk'));
+        root.append(s('path', { d: 'M' + (x - 4) + ' ' + M.t + 'L' + (+x + 4) + ' ' + M.t + 'L' + x + ' ' + (M.t + 6) + 'Z' }, 'mkh'));
+      }
+    }
+    if (limitShown) {
+      const y = Math.round(Y(limit)) + 0.5;
+      root.append(s('line', { x1: M.l, x2: M.l + pw, y1: y, y2: y }, 'lim'));
+      const tx = s('text', { x: M.l + pw - 2, y: y - 3, 'text-anchor': 'end' }, 'limt');
+      tx.textContent = 'limit ' + bytes(limit);
+      root.append(tx);
+    }
+    c.cross = s('line', { x1: 0, x2: 0, y1: M.t, y2: M.t + ph, visibility: 'hidden' }, 'cross');
+    root.append(c.cross, s('rect', { x: M.l, y: M.t, width: pw, height: ph }, 'hit'));
+
+    const old = c.plot.querySelector('svg');
+    if (old) old.replaceWith(root); else c.plot.prepend(root);
+    Object.assign(c, { rows, X, Y });
+    c.card.dataset.points = String(drawn);
+    const last = rows[rows.length - 1];
+    c.out.textContent = last ? c.value(last.p) : '–';
+    c.noteEl.textContent = c.noteEl.title = c.note(rows); // the title shows a note cut short on a narrow screen
+    hover(c);
+  };
+
+  // The hover read-out: the answer nearest the pointer, every series' value at that time.
+  const hover = (c) => {
+    const rows = c.rows || [];
+    if (c.hoverX == null || !rows.length) {
+      c.tip.hidden = true;
+      if (c.cross) c.cross.setAttribute('visibility', 'hidden');
+      return;
+    }
+    let best = rows[0];
+    for (const r of rows) if (Math.abs(c.X(r.t) - c.hoverX) < Math.abs(c.X(best.t) - c.hoverX)) best = r;
+    const x = c.X(best.t);
+    c.cross.setAttribute('x1', x);
+    c.cross.setAttribute('x2', x);
+    c.cross.setAttribute('visibility', 'visible');
+    const lines = [h('div', 't', clock(best.t))];
+    const n = c.series.length - (c.limit ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      const line = h('div');
+      line.append(h('span', 'sw c' + i), c.series[i] + ': ' + c.fmt(best.v[i]));
+      lines.push(line);
+    }
+    if (c.stacked) lines.push(h('div', null, 'total: ' + c.fmt(best.v.reduce((a, b) => a + b, 0))));
+    if (c.marks && best.p.gen2) lines.push(h('div', null, 'gen2 collections: ' + best.p.gen2));
+    if (c.limit && best.p.limit > 0) lines.push(h('div', null, 'limit: ' + bytes(best.p.limit)));
+    c.tip.replaceChildren(...lines);
+    c.tip.hidden = false;
+    const w = c.tip.offsetWidth, W = c.plot.clientWidth;
+    c.tip.style.left = (x + 12 + w <= W ? x + 12 : Math.max(0, x - 12 - w)) + 'px';
+  };
+
+  let frame = 0;
+  const renderAll = () => {
+    frame = 0;
+    const pts = points();
+    for (const c of CHARTS) render(c, pts);
+  };
+  const schedule = () => { if (!frame) frame = requestAnimationFrame(renderAll); };
+  new ResizeObserver(schedule).observe(grid);
+
+  // ---- header --------------------------------------------------------------------------------------------------------
+  const identity = $('identity'), status = $('status'), banner = $('banner'), pauseButton = $('pause');
+  const showIdentity = (j) => {
+    const gc = (j.gc_server ? 'server' : 'workstation') + (j.gc_concurrent ? ', concurrent' : '') + ', ' + j.gc_latency_mode;
+    const items = [
+      ['', j.dotnet_version], ['', j.os_description], ['', j.arch + ' · ' + j.cpu_num + ' CPUs'],
+      ['pid ', String(j.pid)], ['up ', duration(j.uptime_seconds)], ['GC ', gc],
+    ];
+    document.title = 'pid ' + j.pid + ' · StatsHandler dashboard';
+    identity.replaceChildren(...items.map(([label, value]) => {
+      const item = h('span', null, label);
+      item.append(h('b', null, value));
+      return item;
+    }));
+  };
+
+  // ---- polling -------------------------------------------------------------------------------------------------------
+  let paused = false, pausedAt = 0, inFlight = false, lastOk = 0, down = false;
+  const setStatus = () => {
+    status.className = 'status' + (paused ? ' paused' : down ? ' down' : '');
+    status.textContent = paused ? 'paused · ' + duration((Date.now() - pausedAt) / 1000)
+      : down ? 'no answer' : 'live · ' + ring.len + ' samples';
+  };
+  const poll = async () => {
+    if (paused) { setStatus(); return; }
+    if (inFlight) return; // never two requests at once: skip this tick
+    inFlight = true;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    try {
+      const response = await fetch(statsUrl, { cache: 'no-store', signal: abort.signal, headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error('HTTP ' + response.status + ' ' + response.statusText);
+      const text = await response.text();
+      let j;
+      try {
+        j = JSON.parse(text);
+      } catch {
+        throw new Error(text ? 'the answer is not JSON' : 'an empty answer');
+      }
+      if (paused) return;
+      ingest(j);
+      lastOk = Date.now();
+      down = false;
+      banner.hidden = true;
+      showIdentity(j);
+      schedule();
+    } catch (e) {
+      down = true;
+      const why = e && e.name === 'AbortError' ? 'no answer within ' + TIMEOUT_MS / 1000 + ' s' : (e && e.message) || String(e);
+      banner.textContent = 'The stats endpoint ' + statsUrl + ' is not answering (' + why + ')' +
+        (lastOk ? '; last answer at ' + clock(lastOk) : '') + '. Retrying every second.';
+      banner.hidden = false;
+    } finally {
+      clearTimeout(timer);
+      inFlight = false;
+      setStatus();
+    }
+  };
+  pauseButton.addEventListener('click', () => {
+    paused = !paused;
+    pausedAt = Date.now();
+    pauseButton.setAttribute('aria-pressed', String(paused));
+    pauseButton.textContent = paused ? 'Resume' : 'Pause';
+    setStatus(); // on resume the next tick polls, so the rate stays at one request a second
+  });
+  setInterval(poll, PERIOD_MS);
+  poll();
+  schedule();
+})();
