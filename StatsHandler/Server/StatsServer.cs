@@ -530,9 +530,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Stops the server: it stops accepting connections at once, lets in-flight requests finish for up to
-    /// <see cref="StatsServerLimits.DrainTimeout"/> (or until <paramref name="cancellationToken"/> is cancelled), then
-    /// aborts what is left and closes the listener; the port is free when the task completes.
+    /// Stops the server: from the first moment every new request gets 503 and its connection is closed, requests in
+    /// flight may finish for up to <see cref="StatsServerLimits.DrainTimeout"/> (or until <paramref name="cancellationToken"/>
+    /// is cancelled), then what is left is aborted and the listener closed; the port is free when the task completes.
     /// Calling it again returns the same task; stopping a server that never started just marks it stopped.
     /// </summary>
     /// <param name="cancellationToken">Cuts the drain short; the stop itself always completes.</param>
@@ -555,7 +555,6 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
 
             _state = ServerState.Stopping;
-            StopAccepting(_listener!);
             _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (Volatile.Read(ref _inFlight) == 0)
             {
@@ -982,20 +981,6 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         {
             // The error callback itself failed; it has nowhere to report to, so leave a trace and carry on.
             Trace.TraceError($"StatsServer error callback threw: {callbackFailure}");
-        }
-    }
-
-    private void StopAccepting(HttpListener listener)
-    {
-        try
-        {
-            // Removing every prefix closes the listening socket and idle connections at once, while the requests in
-            // flight keep their connections until they finish or the drain timeout aborts them.
-            listener.Prefixes.Clear();
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-        {
-            Report(e);
         }
     }
 
