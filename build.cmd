@@ -1,5 +1,5 @@
 @echo off
-rem Same verbs as build.sh: build (default), test, demo [args], bench [args], pack, clean.
+rem Same verbs as build.sh: build (default), test, demo [args], bench [args], pack (to .\artifacts), clean.
 setlocal
 cd /d "%~dp0"
 set CONFIG=Release
@@ -62,6 +62,10 @@ dotnet clean StatsHandler.slnx -c %CONFIG% >nul
 if exist artifacts rmdir /s /q artifacts
 if exist BenchmarkDotNet.Artifacts rmdir /s /q BenchmarkDotNet.Artifacts
 for /d %%d in (StatsHandler*) do (
+  if exist "%%d\bin" rmdir /s /q "%%d\bin"
+  if exist "%%d\obj" rmdir /s /q "%%d\obj"
+)
+for /d %%d in (samples\*) do (
   if exist "%%d\bin" rmdir /s /q "%%d\bin"
   if exist "%%d\obj" rmdir /s /q "%%d\obj"
 )
