@@ -71,9 +71,23 @@ public class PackageTests
     [OneTimeTearDown]
     public void Remove_the_pack_folder()
     {
-        if (_work is not null && Directory.Exists(_work))
+        if (_work is null || !Directory.Exists(_work))
         {
-            Directory.Delete(_work, recursive: true);
+            return;
+        }
+
+        Directory.Delete(_work, recursive: true);
+        string parent = Path.GetDirectoryName(_work)!;
+        if (!Directory.EnumerateFileSystemEntries(parent).Any())
+        {
+            try
+            {
+                Directory.Delete(parent);
+            }
+            catch (IOException)
+            {
+                // Another run created its folder there in the meantime: it removes the parent itself.
+            }
         }
     }
 
