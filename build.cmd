@@ -1,5 +1,5 @@
 @echo off
-rem Same verbs as build.sh: build (default), test, demo [args], bench [args], pack, clean.
+rem Same verbs as build.sh: build (default), test, demo [args], bench [args], load, pack (to .\artifacts), clean.
 setlocal
 cd /d "%~dp0"
 set CONFIG=Release
@@ -32,9 +32,10 @@ if /i "%VERB%"=="build" goto build
 if /i "%VERB%"=="test" goto test
 if /i "%VERB%"=="demo" goto demo
 if /i "%VERB%"=="bench" goto bench
+if /i "%VERB%"=="load" goto load
 if /i "%VERB%"=="pack" goto pack
 if /i "%VERB%"=="clean" goto clean
-echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR]^|bench [args]^|pack^|clean] 1>&2
+echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR]^|bench [args]^|load^|pack^|clean] 1>&2
 exit /b 2
 
 :build
@@ -53,6 +54,12 @@ exit /b %ERRORLEVEL%
 dotnet run --project StatsHandler.Benchmarks -c %CONFIG% -- %ARGS%
 exit /b %ERRORLEVEL%
 
+:load
+dotnet build StatsHandler.Demo -c %CONFIG% -v q -nologo || exit /b 1
+dotnet build StatsHandler.Benchmarks -c %CONFIG% -v q -nologo || exit /b 1
+dotnet StatsHandler.Benchmarks\bin\%CONFIG%\net10.0\StatsHandler.Benchmarks.dll load --demo StatsHandler.Demo\bin\%CONFIG%\net10.0\StatsHandler.Demo.dll %ARGS%
+exit /b %ERRORLEVEL%
+
 :pack
 dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts %ARGS%
 exit /b %ERRORLEVEL%
@@ -62,6 +69,10 @@ dotnet clean StatsHandler.slnx -c %CONFIG% >nul
 if exist artifacts rmdir /s /q artifacts
 if exist BenchmarkDotNet.Artifacts rmdir /s /q BenchmarkDotNet.Artifacts
 for /d %%d in (StatsHandler*) do (
+  if exist "%%d\bin" rmdir /s /q "%%d\bin"
+  if exist "%%d\obj" rmdir /s /q "%%d\obj"
+)
+for /d %%d in (samples\*) do (
   if exist "%%d\bin" rmdir /s /q "%%d\bin"
   if exist "%%d\obj" rmdir /s /q "%%d\obj"
 )

