@@ -12,26 +12,12 @@ internal sealed class JsonBufferPool
     private static readonly JsonWriterOptions Compact = new() { SkipValidation = true };
     private static readonly JsonWriterOptions Indented = new() { Indented = true, SkipValidation = true };
 
-    private readonly Lock _lock = new();
-    private readonly Lease[] _free;
-    private int _count;
-
-    public JsonBufferPool(int capacity = 16) => _free = new Lease[capacity];
+    private readonly SmallPool<Lease> _free = new(16);
 
     /// <summary>Takes a buffer, empty, with a writer ready to write into it.</summary>
     public Lease Rent(bool indented)
     {
-        Lease? lease = null;
-        lock (_lock)
-        {
-            if (_count > 0)
-            {
-                lease = _free[--_count];
-                _free[_count] = null!;
-            }
-        }
-
-        lease ??= new Lease();
+        Lease lease = _free.TryRent() ?? new Lease();
         lease.Prepare(indented);
         return lease;
     }
@@ -45,13 +31,7 @@ internal sealed class JsonBufferPool
             return;
         }
 
-        lock (_lock)
-        {
-            if (_count < _free.Length)
-            {
-                _free[_count++] = lease;
-            }
-        }
+        _free.TryReturn(lease);
     }
 
     /// <summary>One buffer and the writers that write into it.</summary>

@@ -25,6 +25,12 @@ internal sealed class PrometheusBuffer : IDisposable
 
     public int Length => _length;
 
+    /// <summary>The size of the array behind the buffer.</summary>
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Empties the buffer and keeps its array, for the next scrape.</summary>
+    public void Reset() => _length = 0;
+
     public void Write(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(GetSpan(bytes.Length));

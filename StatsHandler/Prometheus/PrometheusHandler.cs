@@ -17,6 +17,7 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     private readonly RuntimeStatsCollector _collector = new();
     private readonly FileDescriptorProbe _fileDescriptors = new();
     private readonly ServerExports? _exports;
+    private readonly SmallPool<PrometheusBuffer> _buffers = new(16);
     private long _gen0;
     private long _gen1;
     private long _gen2;
@@ -41,13 +42,20 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         ArgumentNullException.ThrowIfNull(context);
         bool openMetrics = ExpositionFormat.PrefersOpenMetrics(context.Request.Headers["Accept"]);
         context.Response.Headers["Vary"] = "Accept";
-        using PrometheusBuffer buffer = Render(openMetrics);
-        await StatsResponse.WriteAsync(
-            context,
-            200,
-            openMetrics ? ExpositionFormat.OpenMetricsContentType : ExpositionFormat.TextContentType,
-            buffer.WrittenMemory,
-            cancellationToken).ConfigureAwait(false);
+        PrometheusBuffer buffer = Render(openMetrics);
+        try
+        {
+            await StatsResponse.WriteAsync(
+                context,
+                200,
+                openMetrics ? ExpositionFormat.OpenMetricsContentType : ExpositionFormat.TextContentType,
+                buffer.WrittenMemory,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Return(buffer);
+        }
     }
 
     /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
@@ -55,16 +63,29 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     {
         _collector.Dispose();
         _fileDescriptors.Dispose();
+        _buffers.Drain(static buffer => buffer.Dispose());
     }
 
-    /// <summary>Renders one scrape; the caller disposes the buffer, which returns it to the pool.</summary>
+    /// <summary>Gives back a buffer <see cref="Render"/> lent, for the next scrape.</summary>
+    internal void Return(PrometheusBuffer buffer)
+    {
+        // A rare huge scrape should not pin its memory for the life of the handler.
+        if (buffer.Capacity > 1024 * 1024 || !_buffers.TryReturn(buffer))
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>Renders one scrape into a pooled buffer; the caller hands it back with <see cref="Return"/>.</summary>
     internal PrometheusBuffer Render(bool openMetrics)
     {
         // Observable instruments report when asked: ask before the snapshot so their values are as fresh as the rest.
         _exports?.Meters?.Observe();
         RuntimeStats stats = _collector.Capture();
         ProcessFigures process = ReadProcessFigures(in stats);
-        var buffer = new PrometheusBuffer(Volatile.Read(ref _lastLength));
+        PrometheusBuffer? buffer = _buffers.TryRent();
+        buffer?.Reset();
+        buffer ??= new PrometheusBuffer(Volatile.Read(ref _lastLength));
         try
         {
             PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
@@ -83,7 +104,7 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         }
         catch
         {
-            buffer.Dispose();
+            Return(buffer);
             throw;
         }
     }

@@ -35,7 +35,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private TaskCompletionSource? _drained;
     private ServerState _state;
     private readonly AccessControl _access = new();
-    private readonly Stack<CancellationTokenSource> _deadlines = new();
+    private readonly SmallPool<CancellationTokenSource> _deadlines = new(64);
     private RequestScope? _scope;
     private int _port;
     private int _inFlight;
@@ -651,13 +651,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
         Volatile.Read(ref _exports)?.Dispose();
 
-        lock (_deadlines)
-        {
-            while (_deadlines.TryPop(out CancellationTokenSource? deadline))
-            {
-                deadline.Dispose();
-            }
-        }
+        _deadlines.Drain(static deadline => deadline.Dispose());
 
         // _shutdown is not disposed: a request aborted by the stop may still read its token, and a
         // CancellationTokenSource without a timer holds nothing that needs releasing.
@@ -850,13 +844,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// </summary>
     private CancellationTokenSource RentDeadline()
     {
-        CancellationTokenSource? deadline;
-        lock (_deadlines)
-        {
-            _deadlines.TryPop(out deadline);
-        }
-
-        deadline ??= new CancellationTokenSource();
+        CancellationTokenSource deadline = _deadlines.TryRent() ?? new CancellationTokenSource();
         deadline.CancelAfter(Limits.RequestTimeout);
         return deadline;
     }
@@ -868,19 +856,10 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             return;
         }
 
-        if (deadline.TryReset())
+        if (!(deadline.TryReset() && _state != ServerState.Disposed && _deadlines.TryReturn(deadline)))
         {
-            lock (_deadlines)
-            {
-                if (_deadlines.Count < 64 && _state != ServerState.Disposed)
-                {
-                    _deadlines.Push(deadline);
-                    return;
-                }
-            }
+            deadline.Dispose();
         }
-
-        deadline.Dispose();
     }
 
     /// <summary>

@@ -11,11 +11,19 @@ namespace StatsHandler;
 /// <remarks>
 /// The directory is read with libc's <c>readdir</c>, as Go's client does: .NET's directory enumeration stats the target
 /// of every symbolic link it meets, and each entry of <c>/proc/self/fd</c> is one, which costs ~25 µs per descriptor.
+/// Even so, listing the directory costs tens of microseconds (the kernel builds it on every read), so both figures are
+/// read at most once a second: a scraper polling faster sees the count of up to a second ago.
 /// </remarks>
 internal sealed class FileDescriptorProbe : IDisposable
 {
+    private const long MaxAgeMs = 1000;
+
+    private readonly Lock _lock = new();
     private readonly SafeFileHandle? _limits;
     private bool _noLibc;
+    private long _readAt = -1;
+    private long _open;
+    private long _max;
 
     public FileDescriptorProbe()
     {
@@ -44,14 +52,31 @@ internal sealed class FileDescriptorProbe : IDisposable
             return false;
         }
 
-        try
+        lock (_lock)
         {
-            open = CountOpenDescriptors();
-            return open >= 0 && TryReadMaxOpenFiles(out max);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            return false;
+            long now = Environment.TickCount64;
+            if (_readAt >= 0 && now - _readAt < MaxAgeMs)
+            {
+                open = _open;
+                max = _max;
+                return true;
+            }
+
+            try
+            {
+                open = CountOpenDescriptors();
+                if (open < 0 || !TryReadMaxOpenFiles(out max))
+                {
+                    return false;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                return false;
+            }
+
+            (_open, _max, _readAt) = (open, max, now);
+            return true;
         }
     }
 
