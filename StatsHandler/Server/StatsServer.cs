@@ -790,11 +790,18 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 return;
             }
 
-            deadline = RentDeadline();
-            shutdownLink = _shutdown.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+            deadline = _deadlines.TryRent() ?? new CancellationTokenSource();
             RequestScope.Current = _scope;
             work = handler.ServeHttpAsync(context, deadline.Token);
-            await work.WaitAsync(deadline.Token).ConfigureAwait(false);
+            if (!work.IsCompleted)
+            {
+                // Only a handler still running needs a timer and a link to the shutdown; most finish synchronously.
+                deadline.CancelAfter(Limits.RequestTimeout);
+                shutdownLink = _shutdown.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+                await work.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+
+            await work.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !_shutdown.IsCancellationRequested)
         {
@@ -839,16 +846,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// A token source that cancels after the request timeout. They are pooled: a new one per request would cost an
-    /// allocation and a timer each time.
+    /// Keeps a request's token source for the next request: a new one per request would cost an allocation, and a
+    /// timer when the handler runs long enough to need one.
     /// </summary>
-    private CancellationTokenSource RentDeadline()
-    {
-        CancellationTokenSource deadline = _deadlines.TryRent() ?? new CancellationTokenSource();
-        deadline.CancelAfter(Limits.RequestTimeout);
-        return deadline;
-    }
-
     private void ReturnDeadline(CancellationTokenSource? deadline)
     {
         if (deadline is null)
