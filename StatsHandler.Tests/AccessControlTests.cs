@@ -123,6 +123,23 @@ public class AccessControlTests
     }
 
     [Test]
+    public async Task A_server_on_all_interfaces_answers_only_its_allowed_hosts()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").AllowHosts("stats.example", "10.9.8.7"), ":0");
+        var seen = new List<string>();
+
+        foreach ((string host, int expected) in new[] { ("stats.example", 200), ("STATS.EXAMPLE:8080", 200), ("10.9.8.7", 200), ("evil.example", 403), ("127.0.0.1", 403) })
+        {
+            RawResponse response = await TestServers.SendRawAsync(
+                server.Url, $"GET /api/stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            response.Status.Should().Be(expected, $"Host {host}");
+            seen.Add($"{host}={response.Status}");
+        }
+
+        TestContext.Progress.WriteLine("allowed hosts: " + string.Join(", ", seen));
+    }
+
+    [Test]
     public void Allowed_hosts_are_validated()
     {
         using var server = new StatsServer("127.0.0.1:0");
