@@ -22,18 +22,23 @@ public class LoadTests
         // Warm up until the thread pool, connection pool and GC budgets have settled (RSS is flat from then on).
         LoadResult warmUp = await DriveAsync(client, connections: 32, total: 20_000);
         long rssAfterWarmUp = ProcessMemory.SettledResidentBytes();
+        long heapAfterWarmUp = GC.GetTotalMemory(forceFullCollection: true);
         LoadResult run = await DriveAsync(client, connections: 32, total: 20_000);
         long rssAfterRun = ProcessMemory.SettledResidentBytes();
+        long heapAfterRun = GC.GetTotalMemory(forceFullCollection: true);
 
         double growth = (double)(rssAfterRun - rssAfterWarmUp) / rssAfterWarmUp;
         TestContext.Progress.WriteLine(
             $"load: {run.Succeeded}/{run.Total} OK, {run.Failed} failed, {run.RequestsPerSecond:F0} req/s, " +
             $"p50 {run.P50.TotalMilliseconds:F2} ms, p99 {run.P99.TotalMilliseconds:F2} ms; " +
-            $"RSS after warm-up {ProcessMemory.Mb(rssAfterWarmUp)}, after run {ProcessMemory.Mb(rssAfterRun)} ({growth:P1})");
+            $"RSS after warm-up {ProcessMemory.Mb(rssAfterWarmUp)}, after run {ProcessMemory.Mb(rssAfterRun)} ({growth:P1}); " +
+            $"live managed heap {ProcessMemory.Mb(heapAfterWarmUp)} -> {ProcessMemory.Mb(heapAfterRun)}");
         warmUp.Failed.Should().Be(0);
         run.Failed.Should().Be(0, string.Join("; ", run.FailureSamples));
         run.Succeeded.Should().Be(20_000);
         growth.Should().BeLessThan(0.20, "a leak shows as RSS growth between warm-up and the end of the run");
+        (heapAfterRun - heapAfterWarmUp).Should().BeLessThan(
+            Math.Max(2L * 1024 * 1024, heapAfterWarmUp / 5), "what 20,000 requests leave reachable is a leak, whatever RSS did");
         errors.Should().BeEmpty();
         unobserved.Collect().Should().BeEmpty();
     }
