@@ -79,17 +79,7 @@ internal static partial class LoadHarness
     private static async Task MeasureIdleAsync(string demo, CancellationToken budget)
     {
         string addr = $"127.0.0.1:{FreePort()}";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string part in new[] { "exec", demo, "--no-churn", "--addr", addr })
-        {
-            start.ArgumentList.Add(part);
-        }
-
-        using Process process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using Process process = StartDotnet(["exec", demo, "--no-churn", "--addr", addr]);
         try
         {
             using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -111,13 +101,35 @@ internal static partial class LoadHarness
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync(CancellationToken.None);
+            await StopAsync(process);
         }
+    }
+
+    /// <summary>Starts <c>dotnet</c> with <paramref name="arguments"/>, its output read and thrown away.</summary>
+    private static Process StartDotnet(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None);
     }
 
     private static int ReadThreads(int pid)
@@ -130,19 +142,7 @@ internal static partial class LoadHarness
     {
         int port = FreePort();
         string addr = $"127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string part in command)
-        {
-            start.ArgumentList.Add(part);
-        }
-
-        start.ArgumentList.Add(addrFlag);
-        start.ArgumentList.Add(addr);
-        using Process process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using Process process = StartDotnet([.. command, addrFlag, addr]);
         try
         {
             var url = new Uri($"http://{addr}{path}");
@@ -173,12 +173,7 @@ internal static partial class LoadHarness
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync(CancellationToken.None);
+            await StopAsync(process);
         }
     }
 

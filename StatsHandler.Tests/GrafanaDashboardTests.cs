@@ -61,7 +61,7 @@ public partial class GrafanaDashboardTests
     [Test]
     public async Task Every_query_is_valid_promql()
     {
-        string? promtool = PromtoolPath();
+        string? promtool = Repository.FindOnPath("promtool");
         promtool.Should().NotBeNull("promtool (Debian package 'prometheus', which .ci/run installs) checks the queries; install it");
 
         // Substitute Grafana's variables, then let promtool parse each query as a recording rule.
@@ -161,10 +161,6 @@ public partial class GrafanaDashboardTests
             await process.WaitForExitAsync();
         }
     }
-
-    private static string? PromtoolPath() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Select(d => Path.Combine(d, "promtool")).FirstOrDefault(File.Exists);
 
     [GeneratedRegex(@"\b(?:process|dotnet|demo|statshandler)_[a-zA-Z0-9_]+")]
     private static partial Regex MetricName();

@@ -292,7 +292,7 @@ public class PrometheusHandlerTests
     [Test]
     public async Task Promtool_reports_nothing_on_a_real_scrape()
     {
-        string? promtool = FindOnPath("promtool");
+        string? promtool = Repository.FindOnPath("promtool");
         if (promtool is null)
         {
             Assert.Fail("promtool was not found on PATH. Install the Debian package 'prometheus' (apt-get install prometheus; .ci/run does) to run this check.");
@@ -344,21 +344,5 @@ public class PrometheusHandlerTests
         using var timeout = new CancellationTokenSource(TestServers.Bound);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, (await stdout) + (await stderr));
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
-        {
-            foreach (string candidate in new[] { Path.Combine(directory, name), Path.Combine(directory, name + ".exe") })
-            {
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return null;
     }
 }

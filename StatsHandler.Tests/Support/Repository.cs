@@ -11,6 +11,23 @@ internal static class Repository
     /// <summary>The folder holding StatsHandler.slnx, found upwards from the test assembly.</summary>
     public static string Root => LazyRoot.Value;
 
+    /// <summary>The full path of a program on PATH (with <c>.exe</c> on Windows), or null.</summary>
+    public static string? FindOnPath(string name)
+    {
+        foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+        {
+            foreach (string candidate in new[] { Path.Combine(directory, name), Path.Combine(directory, name + ".exe") })
+            {
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The one place the package version is set: &lt;Version&gt; in Directory.Build.props.</summary>
     public static string Version()
     {
