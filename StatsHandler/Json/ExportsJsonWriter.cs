@@ -94,7 +94,7 @@ internal static class ExportsJsonWriter
         w.WriteString(MeterKey, PublishedValue.ValidUtf16(instrument.Instrument.Meter.Name));
         w.WriteString(NameKey, PublishedValue.ValidUtf16(instrument.Instrument.Name));
         w.WriteString(PrometheusNameKey, instrument.MetricName);
-        w.WriteString(KindKey, instrument.KindName);
+        w.WriteString(KindKey, MeterInstrumentKinds.Name(instrument.Kind));
         w.WriteString(UnitKey, PublishedValue.ValidUtf16(instrument.Instrument.Unit ?? string.Empty));
         w.WriteString(DescriptionKey, PublishedValue.ValidUtf16(instrument.Instrument.Description ?? string.Empty));
         w.WriteNumber(DroppedKey, instrument.DroppedSeries);
@@ -111,39 +111,39 @@ internal static class ExportsJsonWriter
         }
 
         w.WriteStartArray(SeriesKey);
-        lock (instrument.SyncRoot)
+        long[] buckets = histogram ? new long[instrument.Bounds.Length + 1] : [];
+
+        // No lock: each series' figures are copied as they are written, so a scrape never makes a Record wait.
+        foreach (MeterSeries series in instrument.Series)
         {
-            foreach (MeterSeries series in instrument.Series)
+            w.WriteStartObject();
+            w.WriteStartObject(TagsKey);
+            foreach (KeyValuePair<string, string> tag in series.Tags.Shown)
             {
-                w.WriteStartObject();
-                w.WriteStartObject(TagsKey);
-                foreach (KeyValuePair<string, string> tag in series.Tags)
-                {
-                    w.WriteString(tag.Key, tag.Value);
-                }
-
-                w.WriteEndObject();
-                if (histogram)
-                {
-                    w.WriteNumber(CountKey, series.Count);
-                    w.WritePropertyName(SumKey);
-                    Number(w, series.Sum);
-                    w.WriteStartArray(BucketCountsKey);
-                    foreach (long count in series.Buckets)
-                    {
-                        w.WriteNumberValue(count);
-                    }
-
-                    w.WriteEndArray();
-                }
-                else
-                {
-                    w.WritePropertyName(ValueKey);
-                    Number(w, series.Value);
-                }
-
-                w.WriteEndObject();
+                w.WriteString(tag.Key, tag.Value);
             }
+
+            w.WriteEndObject();
+            if (histogram)
+            {
+                w.WriteNumber(CountKey, series.ReadHistogram(buckets, out double sum));
+                w.WritePropertyName(SumKey);
+                Number(w, sum);
+                w.WriteStartArray(BucketCountsKey);
+                foreach (long count in buckets)
+                {
+                    w.WriteNumberValue(count);
+                }
+
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WritePropertyName(ValueKey);
+                Number(w, series.Value);
+            }
+
+            w.WriteEndObject();
         }
 
         w.WriteEndArray();
