@@ -29,7 +29,7 @@ internal static class ExportsJsonWriter
     /// Writes <c>meters</c> when the server exports meters, then <c>published</c> when it has published values. A
     /// published value whose callback throws is left out and reported.
     /// </summary>
-    public static void Write(Utf8JsonWriter w, ServerExports exports)
+    public static void Write(Utf8JsonWriter w, StatsRegistry exports)
     {
         MeterBridge? meters = exports.Meters;
         if (meters is not null)

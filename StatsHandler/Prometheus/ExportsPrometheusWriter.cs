@@ -8,7 +8,7 @@ internal static class ExportsPrometheusWriter
     /// counter. A published value whose callback throws is left out and reported; one whose name an instrument uses is
     /// left out of this format (the JSON document still shows it).
     /// </summary>
-    public static void Write(PrometheusBuffer b, bool openMetrics, ServerExports exports)
+    public static void Write(PrometheusBuffer b, bool openMetrics, StatsRegistry exports)
     {
         MeterBridge? meters = exports.Meters;
         foreach (PublishedValue value in exports.Published)

@@ -146,12 +146,12 @@ internal static class PrometheusFamilies
         Sample(b, "process_resident_memory_bytes "u8, stats.MemorySysBytes);
         b.Write(StartTime.For(openMetrics));
         Sample(b, "process_start_time_seconds "u8, stats.ProcessStartTime.ToUnixTimeMilliseconds() / 1000.0);
-        if (process.HasFileDescriptors)
+        if (stats.HasFileDescriptors)
         {
             b.Write(OpenFds.For(openMetrics));
-            Sample(b, "process_open_fds "u8, process.OpenFileDescriptors);
+            Sample(b, "process_open_fds "u8, stats.OpenFileDescriptors);
             b.Write(MaxFds.For(openMetrics));
-            Sample(b, "process_max_fds "u8, process.MaxFileDescriptors);
+            Sample(b, "process_max_fds "u8, stats.MaxFileDescriptors);
         }
 
         b.Write(Threads.For(openMetrics));

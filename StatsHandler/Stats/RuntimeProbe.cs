@@ -21,9 +21,17 @@ internal interface IRuntimeProbe : IDisposable
 internal sealed class RuntimeProbe : IRuntimeProbe
 {
     private const int MaxPauses = 256;
+
+    /// <summary>
+    /// How long CPU time, resident memory and the thread count (system calls and <c>/proc</c> reads) are shared by the
+    /// requests that arrive meanwhile: a burst of scrapes reads them once, and none sees a figure older than this.
+    /// </summary>
+    internal static readonly TimeSpan OsFiguresMaxAge = TimeSpan.FromMilliseconds(20);
     private static readonly GCKind[] PauseKinds = [GCKind.Ephemeral, GCKind.FullBlocking, GCKind.Background];
 
     private readonly ProcSelf? _procSelf;
+    private readonly FileDescriptorProbe _fileDescriptors = new();
+    private readonly long _osMaxAgeTicks = (long)(OsFiguresMaxAge.TotalSeconds * Stopwatch.Frequency);
     private readonly string _dotnetVersion = RuntimeInformation.FrameworkDescription;
     private readonly string _os = OsName();
     private readonly string _osDescription = RuntimeInformation.OSDescription;
@@ -39,7 +47,10 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     private TimeSpan _gcInfoPause = TimeSpan.MinValue;
     private GcHeapFigures _heap;
     private double[] _pauses = [];
-    private byte[] _pausesJson = "[]"u8.ToArray();
+    private long _osReadAt;
+    private Environment.ProcessCpuUsage _cpu;
+    private long _resident;
+    private int _threads;
     private int _threadCount;
     private long _threadCountReadAt = -1000;
     private bool _disposed;
@@ -57,7 +68,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     public RuntimeStats Read(DateTimeOffset now)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Environment.ProcessCpuUsage cpu = Environment.CpuUsage;
+        long timestamp = Stopwatch.GetTimestamp();
+        if (_osReadAt == 0 || timestamp - _osReadAt >= _osMaxAgeTicks)
+        {
+            ReadOsFigures();
+            _osReadAt = timestamp;
+        }
+
+        Environment.ProcessCpuUsage cpu = _cpu;
         int gen0 = GC.CollectionCount(0);
         TimeSpan pauseTotal = GC.GetTotalPauseDuration();
         if (gen0 != _gcInfoCount || pauseTotal != _gcInfoPause)
@@ -67,16 +85,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             _gcInfoPause = pauseTotal;
         }
 
-        if (_procSelf is null || !_procSelf.TryReadResident(out long resident))
-        {
-            resident = Environment.WorkingSet;
-        }
-
-        if (_procSelf is null || !_procSelf.TryReadThreads(out int threads))
-        {
-            threads = ReadThreadCountSlowly();
-        }
-
+        bool hasFds = _fileDescriptors.TryRead(out long openFds, out long maxFds);
         if (Volatile.Read(ref _assembliesDirty) != 0)
         {
             Volatile.Write(ref _assembliesDirty, 0);
@@ -97,7 +106,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             GcServer = _gcServer,
             GcConcurrent = _gcConcurrent,
             GcLatencyMode = LatencyModeName(GCSettings.LatencyMode),
-            ThreadCount = threads,
+            ThreadCount = _threads,
             ThreadPoolThreadCount = ThreadPool.ThreadCount,
             ThreadPoolQueueLength = ThreadPool.PendingWorkItemCount,
             ThreadPoolCompletedItems = ThreadPool.CompletedWorkItemCount,
@@ -107,7 +116,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             CpuSystemSeconds = cpu.PrivilegedTime.TotalSeconds,
             MemoryAllocBytes = GC.GetTotalMemory(forceFullCollection: false),
             MemoryTotalAllocBytes = GC.GetTotalAllocatedBytes(precise: false),
-            MemorySysBytes = resident,
+            MemorySysBytes = _resident,
             MemoryCommittedBytes = _heap.Committed,
             MemoryLimitBytes = _heap.Limit,
             MemoryLoadBytes = _heap.Load,
@@ -127,12 +136,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             GcGen2Count = GC.CollectionCount(2),
             GcPauseTotalMs = pauseTotal.TotalMilliseconds,
             GcPauses = _pauses,
-            GcPausesJson = _pausesJson,
             JitMethodCount = JitInfo.GetCompiledMethodCount(currentThread: false),
             JitILBytes = JitInfo.GetCompiledILBytes(currentThread: false),
             JitTimeMs = JitInfo.GetCompilationTime(currentThread: false).TotalMilliseconds,
             AssemblyCount = _assemblyCount,
             ExceptionCount = Interlocked.Read(ref _exceptions),
+            HasFileDescriptors = hasFds,
+            OpenFileDescriptors = openFds,
+            MaxFileDescriptors = maxFds,
         };
     }
 
@@ -147,6 +158,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         AppDomain.CurrentDomain.FirstChanceException -= OnFirstChanceException;
         AppDomain.CurrentDomain.AssemblyLoad -= OnAssemblyLoad;
         _procSelf?.Dispose();
+        _fileDescriptors.Dispose();
     }
 
     internal static string LatencyModeName(GCLatencyMode mode) => mode switch
@@ -214,7 +226,20 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         }
 
         _pauses = pauses;
-        _pausesJson = RuntimeStatsJsonWriter.PauseArray(pauses);
+    }
+
+    private void ReadOsFigures()
+    {
+        _cpu = Environment.CpuUsage;
+        if (_procSelf is null || !_procSelf.TryReadResident(out _resident))
+        {
+            _resident = Environment.WorkingSet;
+        }
+
+        if (_procSelf is null || !_procSelf.TryReadThreads(out _threads))
+        {
+            _threads = ReadThreadCountSlowly();
+        }
     }
 
     private int ReadThreadCountSlowly()
