@@ -100,6 +100,27 @@ public class RecordPathTests
     }
 
     [Test]
+    public async Task Long_values_that_differ_only_in_the_middle_are_separate_series()
+    {
+        using Meter meter = NewMeter();
+        Counter<long> calls = meter.CreateCounter<long>("calls");
+        await using StatsServer server = await StartAsync(meter);
+        using HttpClient client = TestServers.Client(server);
+        string left = "/api/customers/" + new string('a', 20) + "/orders/all";
+        string right = "/api/customers/" + new string('a', 9) + "b" + new string('a', 10) + "/orders/all";
+        for (int i = 0; i < 3; i++)
+        {
+            calls.Add(1, Tag("route", left), Tag("method", "GET"));
+            calls.Add(10, Tag("method", "GET"), Tag("route", right));
+        }
+
+        Dictionary<string, ExpositionSample> samples = await SamplesAsync(client);
+
+        samples[$"calls_total{{method=GET,route={left}}}"].Value.Should().Be(3);
+        samples[$"calls_total{{method=GET,route={right}}}"].Value.Should().Be(30);
+    }
+
+    [Test]
     public async Task Records_proceed_while_metrics_is_scraped_in_a_loop_with_1000_series()
     {
         const int Series = 1000;

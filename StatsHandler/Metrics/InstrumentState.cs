@@ -71,8 +71,15 @@ internal sealed class InstrumentState
         }
         else
         {
-            int hash = TagSet.HashOf(tags);
-            series = Find(Volatile.Read(ref _slots), hash, tags) ?? Add(hash, tags);
+            // The hot path: one pass to hash, one to compare, no lock. A span that repeats a key misses here and is
+            // looked up by the full rule, which counts a key's first value only.
+            MeterSeries?[] slots = Volatile.Read(ref _slots);
+            series = FindExactly(slots, TagSet.HashOfDistinct(tags), tags);
+            if (series is null)
+            {
+                int hash = TagSet.HashOf(tags);
+                series = Find(slots, hash, tags) ?? Add(hash, tags);
+            }
         }
 
         if (series is null)
@@ -107,6 +114,24 @@ internal sealed class InstrumentState
             default:
                 series.Set(value);
                 break;
+        }
+    }
+
+    private static MeterSeries? FindExactly(MeterSeries?[] slots, int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        int mask = slots.Length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask)
+        {
+            MeterSeries? candidate = Volatile.Read(ref slots[i]);
+            if (candidate is null)
+            {
+                return null;
+            }
+
+            if (candidate.Tags.Hash == hash && candidate.Tags.MatchesExactly(tags))
+            {
+                return candidate;
+            }
         }
     }
 

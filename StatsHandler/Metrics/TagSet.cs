@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace StatsHandler;
 
@@ -45,7 +49,10 @@ internal sealed class TagSet
     /// <summary>The hash <see cref="HashOf"/> gives for any span of tags in this set.</summary>
     public int Hash { get; }
 
-    /// <summary>A hash of the set: equal for equal sets whatever the order. Allocates nothing for common value types.</summary>
+    /// <summary>
+    /// A hash of the set: equal for equal sets whatever the order, repeated keys counted once. Allocates nothing for
+    /// common value types.
+    /// </summary>
     public static int HashOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         Span<char> scratch = stackalloc char[ScratchLength];
@@ -53,16 +60,62 @@ internal sealed class TagSet
         for (int i = 0; i < tags.Length; i++)
         {
             string key = tags[i].Key ?? string.Empty;
-            if (IsRepeated(tags, i, key))
+            if (!IsRepeated(tags, i, key))
             {
-                continue;
+                hash += TagHash(key, TextHash(Text(tags[i].Value, scratch)));
             }
-
-            // A sum of per-tag hashes does not depend on the order the app passed the tags in.
-            hash += HashCode.Combine(string.GetHashCode(key.AsSpan()), string.GetHashCode(Text(tags[i].Value, scratch)));
         }
 
         return hash;
+    }
+
+    /// <summary>
+    /// <see cref="HashOf"/> for a span the caller promises has no repeated key: the hot path's hash, which skips the
+    /// search for repeats. When the span does repeat a key it gives another hash, and <see cref="MatchesExactly"/> fails,
+    /// so the caller falls back to <see cref="HashOf"/> and <see cref="Matches"/>.
+    /// </summary>
+    public static int HashOfDistinct(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        int hash = 0;
+        for (int i = 0; i < tags.Length; i++)
+        {
+            object? value = tags[i].Value;
+            hash += TagHash(tags[i].Key ?? string.Empty, value is string text ? TextHash(text) : FormattedHash(value));
+        }
+
+        return hash;
+    }
+
+    /// <summary>
+    /// True when <paramref name="tags"/>, with no key repeated, is this set: each tag matches a distinct stored one. The
+    /// hot path's comparison; false (never a wrong true) for a span that repeats a key.
+    /// </summary>
+    public bool MatchesExactly(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string[] keys = Keys;
+        if (tags.Length != keys.Length || keys.Length > 64)
+        {
+            return false;
+        }
+
+        ulong seen = 0;
+        for (int i = 0; i < tags.Length; i++)
+        {
+            string key = tags[i].Key ?? string.Empty;
+
+            // Apps pass their tags in one order, usually sorted or always the same: try the same place first.
+            int at = string.Equals(keys[i], key, StringComparison.Ordinal) ? i : IndexOf(key);
+            ulong bit = 1UL << at;
+            object? value = tags[i].Value;
+            if (at < 0 || (seen & bit) != 0 || !(value is string text ? string.Equals(text, Values[at], StringComparison.Ordinal) : FormattedEquals(value, Values[at])))
+            {
+                return false;
+            }
+
+            seen |= bit;
+        }
+
+        return true;
     }
 
     /// <summary>True when <paramref name="tags"/> is this set.</summary>
@@ -80,7 +133,7 @@ internal sealed class TagSet
 
             distinct++;
             int at = IndexOf(key);
-            if (at < 0 || !Text(tags[i].Value, scratch).SequenceEqual(Values[at]))
+            if (at < 0 || !ValueEquals(tags[i].Value, Values[at], scratch))
             {
                 return false;
             }
@@ -99,13 +152,77 @@ internal sealed class TagSet
             string key = tags[i].Key ?? string.Empty;
             if (!IsRepeated(tags, i, key))
             {
-                pairs.Add(new(key, Text(tags[i].Value, scratch).ToString()));
+                // A string value is kept as is: the app passes the same instance again, and equal references compare at once.
+                pairs.Add(new(key, tags[i].Value as string ?? Text(tags[i].Value, scratch).ToString()));
             }
         }
 
         pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         return new TagSet(pairs.ConvertAll(p => p.Key).ToArray(), pairs.ConvertAll(p => p.Value).ToArray(), hash);
     }
+
+    /// <summary>The hash of a value that is not a string, formatted on the stack (kept out of the string path).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int FormattedHash(object? value)
+    {
+        Span<char> scratch = stackalloc char[ScratchLength];
+        return TextHash(Text(value, scratch));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool FormattedEquals(object? value, string stored)
+    {
+        Span<char> scratch = stackalloc char[ScratchLength];
+        return Text(value, scratch).SequenceEqual(stored);
+    }
+
+    private static bool ValueEquals(object? value, string stored, Span<char> scratch) =>
+        value is string s ? string.Equals(s, stored, StringComparison.Ordinal) : Text(value, scratch).SequenceEqual(stored);
+
+    /// <summary>
+    /// One tag's share of the hash, in constant time: the key's and the value's length and first and last eight
+    /// characters (all of them up to sixteen). Values that differ only in the middle of a long text share a hash and
+    /// are told apart by comparison; the series cap bounds how many can.
+    /// </summary>
+    private static int TagHash(string key, int valueHash)
+    {
+        uint h = (uint)TextHash(key) * 0x9E3779B1u;
+        h ^= (uint)valueHash;
+        h *= 0x85EBCA6Bu;
+        return (int)(h ^ (h >> 15));
+    }
+
+    private static int TextHash(ReadOnlySpan<char> text)
+    {
+        // Whole words read at both ends, overlapping when the text is short: a fixed handful of multiplications.
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(text);
+        ulong h = (ulong)text.Length * 0x9E3779B97F4A7C15UL;
+        if (bytes.Length >= 16)
+        {
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]));
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes[^16..]));
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]));
+        }
+        else if (bytes.Length >= 8)
+        {
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
+            h = Mix(h, BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]));
+        }
+        else if (bytes.Length >= 4)
+        {
+            h = Mix(h, BinaryPrimitives.ReadUInt32LittleEndian(bytes) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) << 32));
+        }
+        else if (bytes.Length >= 2)
+        {
+            h = Mix(h, text[0]);
+        }
+
+        h = (h ^ (h >> 31)) * 0x94D049BB133111EBUL;
+        return (int)(h ^ (h >> 32));
+    }
+
+    private static ulong Mix(ulong h, ulong word) => BitOperations.RotateLeft(h ^ word, 29) * 0xBF58476D1CE4E5B9UL;
 
     private int IndexOf(string key)
     {
@@ -146,6 +263,9 @@ internal sealed class TagSet
                 return s;
             case bool b:
                 return b ? "true" : "false";
+            case int n when n.TryFormat(scratch, out int written, default, CultureInfo.InvariantCulture):
+                // The usual numeric tag (a status code) without the interface call.
+                return scratch[..written];
             case ISpanFormattable formattable when formattable.TryFormat(scratch, out int written, default, CultureInfo.InvariantCulture):
                 return scratch[..written];
             case IFormattable formattable:
