@@ -74,7 +74,7 @@ internal sealed class InstrumentState
             // The hot path: one pass to hash, one to compare, no lock. A span that repeats a key misses here and is
             // looked up by the full rule, which counts a key's first value only.
             MeterSeries?[] slots = Volatile.Read(ref _slots);
-            series = FindExactly(slots, TagSet.HashOfDistinct(tags), tags);
+            series = Find(slots, TagSet.HashOfDistinct(tags), tags, exactly: true);
             if (series is null)
             {
                 int hash = TagSet.HashOf(tags);
@@ -117,7 +117,8 @@ internal sealed class InstrumentState
         }
     }
 
-    private static MeterSeries? FindExactly(MeterSeries?[] slots, int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>The series of <paramref name="tags"/>, by <see cref="TagSet.MatchesExactly"/> or by the full rule.</summary>
+    private static MeterSeries? Find(MeterSeries?[] slots, int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags, bool exactly = false)
     {
         int mask = slots.Length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
@@ -128,25 +129,7 @@ internal sealed class InstrumentState
                 return null;
             }
 
-            if (candidate.Tags.Hash == hash && candidate.Tags.MatchesExactly(tags))
-            {
-                return candidate;
-            }
-        }
-    }
-
-    private static MeterSeries? Find(MeterSeries?[] slots, int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        int mask = slots.Length - 1;
-        for (int i = hash & mask; ; i = (i + 1) & mask)
-        {
-            MeterSeries? candidate = Volatile.Read(ref slots[i]);
-            if (candidate is null)
-            {
-                return null;
-            }
-
-            if (candidate.Tags.Hash == hash && candidate.Tags.Matches(tags))
+            if (candidate.Tags.Hash == hash && (exactly ? candidate.Tags.MatchesExactly(tags) : candidate.Tags.Matches(tags)))
             {
                 return candidate;
             }
