@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace StatsHandler;
@@ -58,7 +59,7 @@ internal static class ExportsJsonWriter
                 continue;
             }
 
-            w.WritePropertyName(value.Name);
+            w.WritePropertyName(value.JsonName);
             switch (reading.Kind)
             {
                 case PublishedKind.Integer:
@@ -89,14 +90,15 @@ internal static class ExportsJsonWriter
 
     private static void WriteInstrument(Utf8JsonWriter w, InstrumentState instrument)
     {
+        // The instrument's text is encoded on its first scrape and kept, so a scrape escapes no string twice.
+        JsonInstrument form = instrument.JsonForm ??= new JsonInstrument(instrument);
         w.WriteStartObject();
-        // Names and descriptions are the app's text: a lone surrogate in them would make the JSON writer throw.
-        w.WriteString(MeterKey, PublishedValue.ValidUtf16(instrument.Instrument.Meter.Name));
-        w.WriteString(NameKey, PublishedValue.ValidUtf16(instrument.Instrument.Name));
-        w.WriteString(PrometheusNameKey, instrument.MetricName);
-        w.WriteString(KindKey, MeterInstrumentKinds.Name(instrument.Kind));
-        w.WriteString(UnitKey, PublishedValue.ValidUtf16(instrument.Instrument.Unit ?? string.Empty));
-        w.WriteString(DescriptionKey, PublishedValue.ValidUtf16(instrument.Instrument.Description ?? string.Empty));
+        w.WriteString(MeterKey, form.Meter);
+        w.WriteString(NameKey, form.Name);
+        w.WriteString(PrometheusNameKey, form.PrometheusName);
+        w.WriteString(KindKey, form.Kind);
+        w.WriteString(UnitKey, form.Unit);
+        w.WriteString(DescriptionKey, form.Description);
         w.WriteNumber(DroppedKey, instrument.DroppedSeries);
         bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
         if (histogram)
@@ -111,14 +113,16 @@ internal static class ExportsJsonWriter
         }
 
         w.WriteStartArray(SeriesKey);
-        long[] buckets = histogram ? new long[instrument.Bounds.Length + 1] : [];
+        int bucketCount = histogram ? instrument.Bounds.Length + 1 : 0;
+        long[]? rented = bucketCount > 64 ? ArrayPool<long>.Shared.Rent(bucketCount) : null;
+        Span<long> buckets = rented is null ? stackalloc long[bucketCount] : rented.AsSpan(0, bucketCount);
 
         // No lock: each series' figures are copied as they are written, so a scrape never makes a Record wait.
         foreach (MeterSeries series in instrument.Series)
         {
             w.WriteStartObject();
             w.WriteStartObject(TagsKey);
-            foreach (KeyValuePair<string, string> tag in series.Tags.Shown)
+            foreach (KeyValuePair<JsonEncodedText, JsonEncodedText> tag in series.JsonTags ??= JsonInstrument.EncodeTags(series.Tags))
             {
                 w.WriteString(tag.Key, tag.Value);
             }
@@ -144,6 +148,11 @@ internal static class ExportsJsonWriter
             }
 
             w.WriteEndObject();
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<long>.Shared.Return(rented);
         }
 
         w.WriteEndArray();

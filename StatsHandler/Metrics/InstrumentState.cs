@@ -47,6 +47,9 @@ internal sealed class InstrumentState
     /// <summary>What the Prometheus writer encodes once for this instrument (headers, names, bucket labels).</summary>
     public PrometheusInstrument? PrometheusForm { get; set; }
 
+    /// <summary>What the JSON writer encodes once for this instrument (its names, unit and description).</summary>
+    public JsonInstrument? JsonForm { get; set; }
+
     /// <summary>The series in the order they first appeared: a view that later series do not change.</summary>
     public ReadOnlySpan<MeterSeries> Series
     {

@@ -29,6 +29,9 @@ internal sealed class MeterSeries
     /// <summary>The Prometheus writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
     public byte[]? PrometheusLabels { get; set; }
 
+    /// <summary>The JSON writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
+    public KeyValuePair<System.Text.Json.JsonEncodedText, System.Text.Json.JsonEncodedText>[]? JsonTags { get; set; }
+
     /// <summary>The sum (counters, up-down counters), or the last value (gauges, observable instruments).</summary>
     public double Value => Volatile.Read(ref _last) + _total.Sum;
 
