@@ -76,7 +76,13 @@ internal static class RuntimeStatsJsonWriter
         Number(w, Encoded[k++], stats.GcPauseTotalMs);
         Number(w, Encoded[k++], stats.GcPausePerSecond);
         Number(w, Encoded[k++], stats.GcPausePercent);
-        if (!stats.GcPausesJson.IsEmpty)
+        if (exports?.GcEvents is { } gcEvents)
+        {
+            // GC events on: every collection's pause, with its generation, reason and number beside it.
+            GcEventJsonWriter.Write(w, gcEvents.Snapshot());
+            k++;
+        }
+        else if (!stats.GcPausesJson.IsEmpty)
         {
             // Up to 256 numbers that change only when a collection ends: formatted then, not on every request.
             w.WritePropertyName(Encoded[k++]);

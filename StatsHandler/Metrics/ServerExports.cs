@@ -18,6 +18,8 @@ internal sealed class ServerExports : IDisposable
     private readonly Action<Exception> _report;
     private PublishedValue[] _published = [];
     private MeterBridge? _meters;
+    private GcEventLog? _gcEvents;
+    private IDisposable? _gcSubscription;
     private int _maxSeries = DefaultMaxSeriesPerInstrument;
     private bool _disposed;
 
@@ -29,6 +31,24 @@ internal sealed class ServerExports : IDisposable
 
     /// <summary>The meter bridge, once <see cref="ExportMeters"/> has been called.</summary>
     public MeterBridge? Meters => Volatile.Read(ref _meters);
+
+    /// <summary>Every collection's pause, generation and reason, once <see cref="EnableGcEvents"/> has been called.</summary>
+    public GcEventLog? GcEvents => Volatile.Read(ref _gcEvents);
+
+    /// <summary>Starts feeding <see cref="GcEvents"/> from the process's GC event listener. Idempotent.</summary>
+    public void EnableGcEvents()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_gcEvents is null)
+            {
+                var log = new GcEventLog();
+                _gcSubscription = GcEventListener.Subscribe(log);
+                Volatile.Write(ref _gcEvents, log);
+            }
+        }
+    }
 
     /// <summary>The cap on series per instrument; applies to series created after it is set.</summary>
     public int MaxSeriesPerInstrument
@@ -76,6 +96,7 @@ internal sealed class ServerExports : IDisposable
     public void Dispose()
     {
         MeterBridge? meters;
+        IDisposable? gcSubscription;
         lock (_lock)
         {
             if (_disposed)
@@ -85,9 +106,11 @@ internal sealed class ServerExports : IDisposable
 
             _disposed = true;
             meters = _meters;
+            gcSubscription = _gcSubscription;
         }
 
         meters?.Dispose();
+        gcSubscription?.Dispose();
     }
 
     private bool IsTakenByPublished(string name)

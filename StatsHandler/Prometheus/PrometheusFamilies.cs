@@ -117,6 +117,7 @@ internal static class PrometheusFamilies
     /// <summary>Every name a built-in family or its samples use; instruments and published values keep off them.</summary>
     private static readonly FrozenSet<string> BuiltInNames = FrozenSet.ToFrozenSet(
         [
+            .. GcEventPrometheusWriter.Names,
             "process_cpu_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
             "process_open_fds", "process_max_fds", "process_num_threads", "dotnet_runtime_info", "dotnet_process_cpus",
             "dotnet_process_cpu_time_seconds", "dotnet_process_cpu_time_seconds_total", "dotnet_thread_pool_threads",

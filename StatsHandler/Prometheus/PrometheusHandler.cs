@@ -89,6 +89,11 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         try
         {
             PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
+            if (_exports?.GcEvents is { } gcEvents)
+            {
+                GcEventPrometheusWriter.Write(buffer, openMetrics, gcEvents);
+            }
+
             if (_exports is not null)
             {
                 ExportsPrometheusWriter.Write(buffer, openMetrics, _exports);
