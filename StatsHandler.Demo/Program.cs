@@ -58,6 +58,7 @@ try
         .Handle("/api/stats")
         .HandlePrometheus("/metrics")
         .ExportMeters("StatsHandler.Demo")
+        .EnableGcEvents()
         .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
         .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))

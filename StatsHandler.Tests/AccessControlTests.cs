@@ -142,7 +142,7 @@ public class AccessControlTests
     [Test]
     public void Allowed_hosts_are_validated()
     {
-        using var server = new StatsServer("127.0.0.1:0");
+        using var server = new StatsServer(":0");
 
         server.Invoking(s => s.AllowHosts("ok.example", "bad host")).Should().Throw<ArgumentException>().WithMessage("Invalid host 'bad host'*");
         server.Invoking(s => s.AllowHosts("")).Should().Throw<ArgumentException>();
@@ -175,9 +175,132 @@ public class AccessControlTests
         server.Invoking(s => s.Limits.MaxUrlLength = 100).Should().Throw<InvalidOperationException>().WithMessage("*already started*");
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string scheme, string value)
+    [Test]
+    public void The_client_guard_recognises_loopback_addresses()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/stats");
+        var access = new AccessControl();
+        access.RestrictToLoopback();
+        foreach (string ip in new[] { "127.0.0.1", "127.9.8.7", "::1", "::ffff:127.0.0.1" })
+        {
+            access.IsClientAllowed(new IPEndPoint(IPAddress.Parse(ip), 50000)).Should().BeTrue(ip);
+        }
+
+        foreach (string ip in new[] { "10.0.0.5", "192.168.1.20", "192.0.2.2", "::ffff:10.0.0.1", "fe80::1", "0.0.0.0" })
+        {
+            access.IsClientAllowed(new IPEndPoint(IPAddress.Parse(ip), 50000)).Should().BeFalse(ip);
+        }
+
+        access.IsClientAllowed(null).Should().BeFalse("an unknown peer is not known to be local");
+        new AccessControl().IsClientAllowed(new IPEndPoint(IPAddress.Parse("10.0.0.5"), 1)).Should().BeTrue("a server on all interfaces serves the network");
+    }
+
+    [Test]
+    public async Task A_loopback_server_refuses_a_client_on_another_address_of_this_machine_whatever_its_host()
+    {
+        // A second address of this machine stands in for a LAN client: the packets still only travel over loopback.
+        IPAddress? local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats"));
+        if (local is null || OperatingSystem.IsWindows())
+        {
+            // No second address to send from here: the unit test above covers the check itself.
+            TestContext.Progress.WriteLine("loopback client guard: no non-loopback IPv4 address on this machine to send from");
+            return;
+        }
+
+        var seen = new List<string>();
+        foreach (string host in new[] { "localhost", "127.0.0.1" })
+        {
+            using var tcp = new System.Net.Sockets.TcpClient(new IPEndPoint(local, 0));
+            await tcp.ConnectAsync(IPAddress.Loopback, server.Url.Port);
+            byte[] request = Encoding.ASCII.GetBytes($"GET /api/stats HTTP/1.1\r\nHost: {host}:{server.Url.Port}\r\nConnection: close\r\n\r\n");
+            await tcp.GetStream().WriteAsync(request);
+            string text = await new StreamReader(tcp.GetStream()).ReadToEndAsync().WaitAsync(TestServers.Bound);
+            text.Should().StartWith("HTTP/1.1 403", $"a client at {local} is refused even with Host {host}");
+            text.Should().Contain("answers only clients on this machine");
+            seen.Add($"from {local} with Host {host}: {text[..12]}");
+        }
+
+        using HttpClient client = TestServers.Client(server);
+        (await client.GetAsync("/api/stats")).StatusCode.Should().Be(HttpStatusCode.OK, "a loopback client is still served");
+        TestContext.Progress.WriteLine("loopback client guard: " + string.Join("; ", seen));
+    }
+
+    [Test]
+    public void Allowing_hosts_on_a_loopback_server_throws_naming_the_conflict()
+    {
+        using var server = new StatsServer("localhost:0");
+
+        server.Invoking(s => s.AllowHosts("stats.example.com")).Should().Throw<InvalidOperationException>()
+            .WithMessage("AllowHosts cannot be used on a loopback server*listen on all interfaces (':8080')*");
+    }
+
+    [Test]
+    public void A_missing_token_or_password_says_what_to_set()
+    {
+        using var server = new StatsServer("127.0.0.1:0");
+
+        server.Invoking(s => s.RequireBearerToken(Environment.GetEnvironmentVariable("STATSHANDLER_TEST_UNSET_VARIABLE")!))
+            .Should().Throw<ArgumentNullException>().WithParameterName("token")
+            .WithMessage("No bearer token was given (null)*environment variable*STATS_TOKEN*");
+        server.Invoking(s => s.RequireBasicAuth("ops", null!)).Should().Throw<ArgumentNullException>()
+            .WithParameterName("password").WithMessage("No basic-auth password was given*");
+    }
+
+    [Test]
+    public async Task An_anonymous_route_stays_open_on_a_server_that_requires_a_token()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats")
+            .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
+            .RequireBearerToken(Token)
+            .Authorize(_ => false)
+            .AllowAnonymous("/healthz"));
+        using HttpClient client = TestServers.Client(server);
+
+        (await client.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.GetAsync("/healthz/")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await client.GetAsync("/api/stats")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await client.GetAsync("/unknown")).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "an anonymous client cannot map the other routes");
+        server.ToString().Should().NotContain(Token);
+    }
+
+    [Test]
+    public void Anonymous_access_needs_a_mounted_route()
+    {
+        using var server = new StatsServer("127.0.0.1:0");
+
+        server.Invoking(s => s.AllowAnonymous("/healthz")).Should().Throw<InvalidOperationException>()
+            .WithMessage("Cannot allow anonymous access to '/healthz': nothing is mounted there*");
+        server.Invoking(s => s.AllowAnonymous("healthz")).Should().Throw<ArgumentException>();
+    }
+
+    [Test]
+    public async Task A_browser_with_basic_auth_and_a_scraper_with_a_token_share_one_server()
+    {
+        // The dashboard behind auth: a browser cannot send a bearer token, but it asks for basic credentials once and
+        // then sends them with the page's own polls, while Prometheus keeps its token.
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats")
+            .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
+            .RequireBearerToken(Token)
+            .RequireBasicAuth("ops", "p@ss"));
+        using HttpClient client = TestServers.Client(server);
+
+        using HttpResponseMessage page = await client.GetAsync("/debug/dashboard");
+        page.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        page.Headers.WwwAuthenticate.ToString().Should().Contain("Basic realm=\"StatsHandler\"", "so the browser shows its login prompt");
+        (await SendAsync(client, "Basic", Base64("ops:p@ss"), "/debug/dashboard")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await SendAsync(client, "Basic", Base64("ops:p@ss"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await SendAsync(client, "Bearer", Token)).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string scheme, string value, string path = "/api/stats")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue(scheme, value);
         return await client.SendAsync(request);
     }

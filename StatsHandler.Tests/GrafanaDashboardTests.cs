@@ -114,52 +114,22 @@ public partial class GrafanaDashboardTests
     /// <summary>Runs the built demo on a free loopback port and returns every sample name in its /metrics.</summary>
     private static async Task<HashSet<string>> ScrapeDemoAsync(string mustContain)
     {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string demo = Path.Combine(Repository.Root, "StatsHandler.Demo", "bin", configuration, "net10.0", "StatsHandler.Demo.dll");
-        File.Exists(demo).Should().BeTrue($"the demo is built with the tests ({demo})");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "exec", demo, "--addr", "127.0.0.1:0" })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using Process process = Process.Start(info)!;
-        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            Match m = e.Data is null ? Match.Empty : ServingLine().Match(e.Data);
-            if (m.Success)
+        await using DemoProcess demo = await DemoProcess.StartAsync();
+        using var client = new HttpClient { BaseAddress = demo.Url, Timeout = TimeSpan.FromSeconds(10) };
+        HashSet<string> names = [];
+        await Poll.UntilAsync(
+            async ct =>
             {
-                url.TrySetResult(new Uri(m.Groups[1].Value));
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            Uri baseUrl = await url.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(10) };
-            HashSet<string> names = [];
-            await Poll.UntilAsync(
-                async ct =>
-                {
-                    string text = await client.GetStringAsync("metrics", ct);
-                    names = text.Split('\n').Where(l => l.Length > 0 && l[0] != '#')
-                        .Select(l => SampleName().Match(l).Value).ToHashSet();
-                    return names;
-                },
-                n => n.Contains(mustContain),
-                TimeSpan.FromSeconds(30),
-                $"the demo's scrape to contain {mustContain}",
-                CancellationToken.None);
-            return names;
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+                string text = await client.GetStringAsync("metrics", ct);
+                names = text.Split('\n').Where(l => l.Length > 0 && l[0] != '#')
+                    .Select(l => SampleName().Match(l).Value).ToHashSet();
+                return names;
+            },
+            n => n.Contains(mustContain),
+            TimeSpan.FromSeconds(30),
+            $"the demo's scrape to contain {mustContain}",
+            CancellationToken.None);
+        return names;
     }
 
     [GeneratedRegex(@"\b(?:process|dotnet|demo|statshandler)_[a-zA-Z0-9_]+")]
@@ -170,7 +140,4 @@ public partial class GrafanaDashboardTests
 
     [GeneratedRegex(@"^label_values\((.+),\s*\w+\)$")]
     private static partial Regex LabelValues();
-
-    [GeneratedRegex(@"Serving runtime stats on (http://\S+)")]
-    private static partial Regex ServingLine();
 }

@@ -255,6 +255,7 @@ public class MeterBridgeTests
     }
 
     [Test]
+    [Category("Concurrency")]
     public async Task A_meter_created_and_disposed_while_scraping_breaks_no_scrape()
     {
         string prefix = $"Churn.{Guid.NewGuid():N}";
@@ -271,6 +272,7 @@ public class MeterBridgeTests
         using HttpClient client = TestServers.Client(server);
         using var stop = new CancellationTokenSource();
         int cycles = 0;
+        var churning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task churn = Task.Run(() =>
         {
             for (int i = 0; !stop.IsCancellationRequested; i++)
@@ -279,9 +281,15 @@ public class MeterBridgeTests
                 meter.CreateCounter<long>("c").Add(1, Tag("i", i % 3));
                 meter.CreateHistogram<double>("h").Record(i);
                 meter.CreateObservableGauge("g", () => i);
-                Interlocked.Increment(ref cycles);
+                if (Interlocked.Increment(ref cycles) == 10)
+                {
+                    churning.TrySetResult();
+                }
             }
         });
+
+        // Scrape while the churn is under way, not before it has begun.
+        await churning.Task.WaitAsync(TestServers.Bound);
 
         for (int round = 0; round < 20; round++)
         {

@@ -261,6 +261,7 @@ public class PrometheusHandlerTests
     }
 
     [Test]
+    [Category("Concurrency")]
     public async Task Ten_concurrent_scrapes_of_both_formats_all_parse()
     {
         using var meter = new Meter($"Concurrent.{Guid.NewGuid():N}");
@@ -269,14 +270,22 @@ public class PrometheusHandlerTests
         await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").HandlePrometheus("/metrics").ExportMeters(meter.Name));
         using HttpClient client = TestServers.Client(server);
         using var stop = new CancellationTokenSource();
+        using var allWriting = new CountdownEvent(4);
         Task writers = Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() =>
         {
             for (long i = 0; !stop.IsCancellationRequested; i++)
             {
                 hits.Add(1, new KeyValuePair<string, object?>("worker", w));
                 sizes.Record(i % 1000, new KeyValuePair<string, object?>("worker", w));
+                if (i == 0)
+                {
+                    allWriting.Signal();
+                }
             }
         })));
+
+        // Scrape only once every writer has recorded: before that a histogram may have no series, and no family.
+        allWriting.Wait(TestServers.Bound).Should().BeTrue("the writers start");
 
         var scrapes = Enumerable.Range(0, 10).Select(i => i % 3 == 2
             ? Scrapes.GetJsonAsync(client, "/api/stats").ContinueWith(t => (object)t.Result, TaskScheduler.Default)

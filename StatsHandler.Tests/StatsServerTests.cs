@@ -181,7 +181,8 @@ public class StatsServerTests
         server.HandleFunc("/b", (_, _) => Task.CompletedTask).Should().BeSameAs(server);
 
         server.Invoking(s => s.Handle("/a")).Should().Throw<InvalidOperationException>().WithMessage("*'/a'*already mounted*");
-        server.Invoking(s => s.Handle("/a/")).Should().Throw<InvalidOperationException>().WithMessage("*'/a/'*already mounted*");
+        server.Invoking(s => s.Handle("/a/")).Should().Throw<InvalidOperationException>()
+            .WithMessage("Pattern '/a/' is the same route as '/a', which is already mounted*trailing slash*");
         foreach (string bad in new[] { "", "api", "/a?b", "/a b", "//x", "/a#b" })
         {
             server.Invoking(s => s.Handle(bad)).Should().Throw<ArgumentException>().WithMessage($"Invalid pattern '{bad}'*");
@@ -189,6 +190,35 @@ public class StatsServerTests
 
         server.Invoking(s => s.Handle(null!)).Should().Throw<ArgumentNullException>();
         server.Invoking(s => s.Handle("/c", null!)).Should().Throw<ArgumentNullException>();
+    }
+
+    [Test]
+    public async Task To_string_shows_the_real_port_once_started()
+    {
+        using var server = new StatsServer("127.0.0.1:0");
+        server.ToString().Should().StartWith("StatsServer 127.0.0.1:0 ");
+
+        await server.StartAsync();
+
+        server.ToString().Should().StartWith($"StatsServer 127.0.0.1:{server.Url.Port} (");
+        server.Url.Port.Should().NotBe(0);
+    }
+
+    [Test]
+    public void Address_errors_suggest_only_forms_that_work_on_this_os()
+    {
+        Action bad = () => _ = new StatsServer("nonsense");
+
+        string message = bad.Should().Throw<ArgumentException>().Which.Message;
+        message.Should().Contain("'localhost:8080'");
+        if (OperatingSystem.IsWindows())
+        {
+            message.Should().Contain("[::1]:8080");
+        }
+        else
+        {
+            message.Should().NotContain("[::1]", "HttpListener cannot bind the IPv6 loopback here");
+        }
     }
 
     [Test]

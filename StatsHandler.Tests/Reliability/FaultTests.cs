@@ -102,15 +102,9 @@ public class FaultTests
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 32 };
         using var client = new HttpClient(handler) { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(10) };
         using var stopLoad = new CancellationTokenSource();
-        Task<LoadTests.LoadResult> load = LoadTests.DriveAsync(client, connections: 32, total: 1_000_000, stop: stopLoad.Token);
-        using (var warm = new HttpClient { Timeout = TestServers.Bound })
-        {
-            // Make sure the load is running before stopping.
-            for (int i = 0; i < 50; i++)
-            {
-                await warm.GetAsync(new Uri(server.Url, "api/stats"));
-            }
-        }
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<LoadTests.LoadResult> load = LoadTests.DriveAsync(client, connections: 32, total: 1_000_000, running: running, stop: stopLoad.Token);
+        await running.Task.WaitAsync(TestServers.Bound);
 
         var watch = Stopwatch.StartNew();
         await server.StopAsync().WaitAsync(TestServers.Bound);
@@ -121,7 +115,7 @@ public class FaultTests
         TestContext.Progress.WriteLine(
             $"stop under load: returned in {watch.ElapsedMilliseconds} ms (drain timeout 2000 ms); load had {result.Succeeded} OK, {result.Failed} refused or cut");
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(1));
-        result.Succeeded.Should().BeGreaterThan(50);
+        result.Succeeded.Should().BeGreaterThanOrEqualTo(20);
         using var rebind = new TcpListener(IPAddress.Loopback, port);
         rebind.Invoking(l => l.Start()).Should().NotThrow("the port can be bound again at once");
         rebind.Stop();

@@ -144,7 +144,7 @@ public class HostileInputTests
     }
 
     /// <summary>Sends the payload, half-closes, and reads the status line of whatever comes back.</summary>
-    private static async Task<string> SendAndReadStatusAsync(int port, byte[] payload)
+    internal static async Task<string> SendAndReadStatusAsync(int port, byte[] payload)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         using var tcp = new TcpClient();

@@ -43,8 +43,20 @@ public class LoadTests
         unobserved.Collect().Should().BeEmpty();
     }
 
-    internal static async Task<LoadResult> DriveAsync(HttpClient client, int connections, int total, string path = "/api/stats", CancellationToken stop = default)
+    /// <summary>
+    /// Sends <paramref name="total"/> GETs over <paramref name="connections"/> concurrent workers until done or
+    /// <paramref name="stop"/>; <paramref name="running"/>, when given, completes after the 20th success, so a test can
+    /// await the load being under way rather than guess.
+    /// </summary>
+    internal static async Task<LoadResult> DriveAsync(
+        HttpClient client,
+        int connections,
+        int total,
+        string path = "/api/stats",
+        TaskCompletionSource? running = null,
+        CancellationToken stop = default)
     {
+        int succeeded = 0;
         int next = -1;
         int failed = 0;
         var samples = new ConcurrentQueue<string>();
@@ -66,6 +78,10 @@ public class LoadTests
                         {
                             Interlocked.Increment(ref failed);
                             samples.Enqueue($"status {(int)response.StatusCode}");
+                        }
+                        else if (Interlocked.Increment(ref succeeded) == 20)
+                        {
+                            running?.TrySetResult();
                         }
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)

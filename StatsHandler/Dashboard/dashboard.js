@@ -104,6 +104,49 @@
       exc: rate('exception_num'),
     });
     prev = latest = j;
+    takePauses(j);
+  };
+
+  // ---- GC pause distribution: only with GC events on (server.EnableGcEvents(); the JSON then has gc_pause_num) ------
+  // Every collection is listed once with its number, so each answer adds the collections not seen before; the card
+  // shows their pauses over the last five minutes in the buckets of the dotnet_gc_pause_seconds histogram.
+  const DIST_WINDOW_MS = 5 * 60 * 1000;
+  const DIST_BOUNDS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000];
+  const dist = { pid: null, newest: 0, log: [], el: null };
+  const takePauses = (j) => {
+    if (!Array.isArray(j.gc_pause_num) || j.gc_pause_num.length !== j.gc_pause.length) return;
+    if (j.pid !== dist.pid) { dist.pid = j.pid; dist.newest = 0; dist.log = []; }
+    const t = j.time / 1e6;
+    let fresh = 0;
+    while (fresh < j.gc_pause_num.length && j.gc_pause_num[fresh] > dist.newest) fresh++;
+    for (let i = fresh - 1; i >= 0; i--) dist.log.push({ t, ms: j.gc_pause[i] });
+    if (fresh) dist.newest = j.gc_pause_num[0];
+    while (dist.log.length && dist.log[0].t < t - DIST_WINDOW_MS) dist.log.shift();
+  };
+  const renderDist = () => {
+    if (!dist.el) return;
+    dist.el.hidden = dist.pid === null;
+    if (dist.el.hidden) return;
+    const counts = new Array(DIST_BOUNDS_MS.length + 1).fill(0);
+    let max = 0;
+    for (const e of dist.log) {
+      let b = 0;
+      while (b < DIST_BOUNDS_MS.length && e.ms > DIST_BOUNDS_MS[b]) b++;
+      counts[b]++;
+      max = Math.max(max, e.ms);
+    }
+    const top = Math.max(1, ...counts);
+    const bars = counts.map((n, b) => {
+      const bar = h('span', 'bar');
+      bar.style.height = (n ? Math.max(4, 100 * n / top) : 0) + '%';
+      bar.title = (b < DIST_BOUNDS_MS.length ? '\u2264 ' + num(DIST_BOUNDS_MS[b]) + ' ms' : '> 1 s') + ': ' + n;
+      return bar;
+    });
+    dist.el.dataset.pauses = String(dist.log.length);
+    dist.bars.replaceChildren(...bars);
+    dist.label.textContent = dist.log.length
+      ? dist.log.length + ' pauses in the last 5 min \u00b7 longest ' + num(max) + ' ms \u00b7 0.1 ms \u2026 1 s'
+      : 'no collection in the last 5 min';
   };
 
   // ---- chart definitions -----------------------------------------------------------------------------------------
@@ -198,6 +241,14 @@
     c.plot.append(c.tip);
     c.noteEl = h('p', 'note');
     c.card.append(head, legend, c.plot, c.noteEl);
+    if (c.id === 'pause') {
+      dist.el = h('div', 'dist');
+      dist.el.hidden = true;
+      dist.bars = h('div', 'bars');
+      dist.label = h('p', 'note');
+      dist.el.append(dist.bars, dist.label);
+      c.card.append(dist.el);
+    }
     grid.append(c.card);
     c.plot.addEventListener('pointermove', (e) => { c.hoverX = e.clientX - c.plot.getBoundingClientRect().left; hover(c); });
     c.plot.addEventListener('pointerleave', () => { c.hoverX = null; hover(c); });
@@ -369,6 +420,7 @@
     frame = 0;
     const pts = points();
     for (const c of CHARTS) render(c, pts);
+    renderDist();
   };
   const schedule = () => { if (!frame) frame = requestAnimationFrame(renderAll); };
   new ResizeObserver(schedule).observe(grid);

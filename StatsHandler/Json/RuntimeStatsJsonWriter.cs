@@ -82,7 +82,7 @@ internal static class RuntimeStatsJsonWriter
         w.WriteStartObject();
         foreach (Field field in Fields)
         {
-            field.Write(w, in stats, cache);
+            field.Write(w, in stats, registry, cache);
         }
 
         if (registry is not null)
@@ -105,6 +105,18 @@ internal static class RuntimeStatsJsonWriter
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>Formats pauses as a compact JSON array, each rounded to the microsecond as <c>gc_pause</c> is.</summary>
+    internal static byte[] PauseArray(ReadOnlySpan<double> pauses)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 + (pauses.Length * 8));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Pauses.WriteArray(writer, pauses);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     internal static long UnixNanoseconds(DateTimeOffset time) =>
         (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 
@@ -118,28 +130,28 @@ internal static class RuntimeStatsJsonWriter
 
         protected JsonEncodedText Key { get; } = JsonEncodedText.Encode(name);
 
-        public abstract void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache);
+        public abstract void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache);
     }
 
     private sealed class Long(string name, Getter<long> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache) => w.WriteNumber(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteNumber(Key, value(in stats));
     }
 
     private sealed class Number(string name, Getter<double> value, int decimals = 3) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache) =>
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) =>
             w.WriteNumber(Key, Round(value(in stats), decimals));
     }
 
     private sealed class Text(string name, Getter<string> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache) => w.WriteString(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteString(Key, value(in stats));
     }
 
     private sealed class Flag(string name, Getter<bool> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache) => w.WriteBoolean(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteBoolean(Key, value(in stats));
     }
 
     /// <summary>
@@ -148,15 +160,22 @@ internal static class RuntimeStatsJsonWriter
     /// </summary>
     private sealed class Pauses(string name) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonWriterCache? cache)
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache)
         {
+            if (registry?.GcEvents is { } gcEvents)
+            {
+                // GC events on: every collection's pause, with its generation, reason and number beside it.
+                GcEventJsonWriter.Write(w, gcEvents.Snapshot());
+                return;
+            }
+
             ReadOnlyMemory<double> pauses = stats.GcPauses;
             if (cache is not null && MemoryMarshal.TryGetArray(pauses, out ArraySegment<double> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
             {
                 JsonWriterCache.Entry? entry = Volatile.Read(ref cache.Pauses);
                 if (entry is null || !ReferenceEquals(entry.Source, segment.Array))
                 {
-                    entry = new JsonWriterCache.Entry(segment.Array, Format(pauses.Span));
+                    entry = new JsonWriterCache.Entry(segment.Array, PauseArray(pauses.Span));
                     Volatile.Write(ref cache.Pauses, entry);
                 }
 
@@ -169,18 +188,7 @@ internal static class RuntimeStatsJsonWriter
             WriteArray(w, pauses.Span);
         }
 
-        private static byte[] Format(ReadOnlySpan<double> pauses)
-        {
-            var buffer = new ArrayBufferWriter<byte>(16 + (pauses.Length * 8));
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                WriteArray(writer, pauses);
-            }
-
-            return buffer.WrittenSpan.ToArray();
-        }
-
-        private static void WriteArray(Utf8JsonWriter w, ReadOnlySpan<double> pauses)
+        internal static void WriteArray(Utf8JsonWriter w, ReadOnlySpan<double> pauses)
         {
             w.WriteStartArray();
             foreach (double pause in pauses)

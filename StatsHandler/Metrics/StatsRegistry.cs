@@ -30,6 +30,8 @@ public sealed class StatsRegistry : IDisposable
     private PublishedValue[] _published = [];
     private MeterBridge? _meters;
     private SharedRuntimeProbe? _probe;
+    private GcEventLog? _gcEvents;
+    private IDisposable? _gcSubscription;
     private int _maxSeries = DefaultMaxSeriesPerInstrument;
     private bool _disposed;
 
@@ -67,6 +69,9 @@ public sealed class StatsRegistry : IDisposable
 
     /// <summary>The meter bridge, once <see cref="ExportMeters"/> has been called.</summary>
     internal MeterBridge? Meters => Volatile.Read(ref _meters);
+
+    /// <summary>Every collection's pause, generation and reason, once <see cref="EnableGcEvents"/> has been called.</summary>
+    internal GcEventLog? GcEvents => Volatile.Read(ref _gcEvents);
 
     /// <summary>
     /// Sets the callback that receives errors of the app's callbacks (a published value's or an observable instrument's):
@@ -187,11 +192,12 @@ public sealed class StatsRegistry : IDisposable
         return this;
     }
 
-    /// <summary>Stops listening to the meters and releases the shared runtime probe. Idempotent.</summary>
+    /// <summary>Stops listening to the meters and GC events and releases the shared runtime probe. Idempotent.</summary>
     public void Dispose()
     {
         MeterBridge? meters;
         SharedRuntimeProbe? probe;
+        IDisposable? gcSubscription;
         lock (_lock)
         {
             if (_disposed)
@@ -202,10 +208,28 @@ public sealed class StatsRegistry : IDisposable
             _disposed = true;
             meters = _meters;
             probe = _probe;
+            gcSubscription = _gcSubscription;
         }
 
         meters?.Dispose();
+        gcSubscription?.Dispose();
         probe?.Release();
+    }
+
+    /// <summary>Starts feeding <see cref="GcEvents"/> from the process's GC event listener. Idempotent.</summary>
+    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
+    internal void EnableGcEvents()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_gcEvents is null)
+            {
+                var log = new GcEventLog();
+                _gcSubscription = GcEventListener.Subscribe(log);
+                Volatile.Write(ref _gcEvents, log);
+            }
+        }
     }
 
     /// <summary>The runtime probe every handler given this registry reads, created on first use.</summary>

@@ -100,7 +100,8 @@ internal static class PrometheusFamilies
     /// <summary>Every name a built-in family or its samples use; instruments and published values keep off them.</summary>
     private static readonly FrozenSet<string> BuiltInNames = FrozenSet.ToFrozenSet(
         Table.Select(f => (f.Name, f.Type)).Append((Name: DroppedSeriesName, Type: Counter))
-            .SelectMany(f => f.Type == Counter ? new[] { f.Name, f.Name + "_total" } : [f.Name]),
+            .SelectMany(f => f.Type == Counter ? new[] { f.Name, f.Name + "_total" } : [f.Name])
+            .Concat(GcEventPrometheusWriter.Names),
         StringComparer.Ordinal);
 
     private delegate long LongOf(in RuntimeStats stats, in ProcessFigures process);

@@ -99,6 +99,11 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         try
         {
             PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
+            if (_registry?.GcEvents is { } gcEvents)
+            {
+                GcEventPrometheusWriter.Write(buffer, openMetrics, gcEvents);
+            }
+
             if (_registry is not null)
             {
                 ExportsPrometheusWriter.Write(buffer, openMetrics, _registry);

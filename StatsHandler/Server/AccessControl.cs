@@ -60,9 +60,9 @@ internal sealed class AccessControl
         return parts.Count == 0 ? "open" : string.Join("; ", parts);
     }
 
-    public void AddBearerToken(string token)
+    public void AddBearerToken(string? token)
     {
-        ArgumentNullException.ThrowIfNull(token);
+        ThrowIfMissing(token, nameof(token), "bearer token", "STATS_TOKEN");
         if (token.Length == 0 || !token.All(c => c is > ' ' and < (char)127))
         {
             // Never echo the token: it is a secret.
@@ -74,10 +74,10 @@ internal sealed class AccessControl
         _bearerDigests.Add(Digest(token));
     }
 
-    public void AddBasicCredentials(string user, string password)
+    public void AddBasicCredentials(string? user, string? password)
     {
-        ArgumentNullException.ThrowIfNull(user);
-        ArgumentNullException.ThrowIfNull(password);
+        ThrowIfMissing(user, nameof(user), "basic-auth user name", "STATS_USER");
+        ThrowIfMissing(password, nameof(password), "basic-auth password", "STATS_PASSWORD");
         if (user.Length == 0 || user.Contains(':', StringComparison.Ordinal) || user.Any(char.IsControl))
         {
             throw new ArgumentException(
@@ -98,6 +98,14 @@ internal sealed class AccessControl
 
     public void AllowHosts(IEnumerable<string> hosts)
     {
+        if (_loopbackOnly)
+        {
+            throw new InvalidOperationException(
+                "AllowHosts cannot be used on a loopback server: it already answers only loopback names and loopback clients, " +
+                "and HttpListener answers any other name with its own 404 before the allowed list is read. To serve other " +
+                "machines, listen on all interfaces (':8080') or on a host name, then AllowHosts(...) the names they use.");
+        }
+
         foreach (string host in hosts)
         {
             if (string.IsNullOrWhiteSpace(host) || Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.Unknown)
@@ -112,6 +120,17 @@ internal sealed class AccessControl
     }
 
     public void RestrictToLoopback() => _loopbackOnly = true;
+
+    /// <summary>
+    /// True when the client may talk to this server at all: on a loopback server only a loopback address may, whatever
+    /// Host it sends (on Windows http.sys routes by Host, so a LAN client sending <c>Host: localhost</c> reaches it).
+    /// </summary>
+    public bool IsClientAllowed(IPEndPoint? remote) => !_loopbackOnly || IsLoopbackAddress(remote?.Address);
+
+    /// <summary>True for 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms.</summary>
+    internal static bool IsLoopbackAddress(IPAddress? address) =>
+        address is not null
+        && (IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4())));
 
     /// <summary>True when the request's Host is one this server answers to (DNS-rebinding guard).</summary>
     public bool IsHostAllowed(HttpListenerRequest request)
@@ -196,6 +215,18 @@ internal sealed class AccessControl
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
         || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip));
+
+    private static void ThrowIfMissing([System.Diagnostics.CodeAnalysis.NotNull] string? value, string parameter, string what, string example)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(
+                parameter,
+                $"No {what} was given (null). When it is read from an environment variable or a setting, that value is not " +
+                $"set: set it (for example 'export {example}=...' or 'setx {example} ...'), or fail with your own message, as in " +
+                $"Environment.GetEnvironmentVariable(\"{example}\") ?? throw new InvalidOperationException(\"Set {example}.\").");
+        }
+    }
 
     private static bool Matches(List<byte[]> digests, byte[] candidate)
     {

@@ -15,7 +15,12 @@ public interface IStatsHandler
 {
     /// <summary>Serves one request.</summary>
     /// <param name="context">The request and the response to write.</param>
-    /// <param name="cancellationToken">Cancelled when the server stops or the client has gone.</param>
+    /// <param name="cancellationToken">
+    /// Cancelled when the handler runs past <see cref="StatsServerLimits.RequestTimeout"/> (the client gets 503 "request
+    /// timed out") or is still running when a stop's <see cref="StatsServerLimits.DrainTimeout"/> ends (503 "server is
+    /// stopping"). HttpListener does not say when a client goes away, so a departed client does not cancel it: a write to
+    /// it fails instead.
+    /// </param>
     /// <returns>A task that completes when the response has been written.</returns>
     Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken);
 }

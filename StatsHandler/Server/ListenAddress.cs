@@ -9,8 +9,10 @@ namespace StatsHandler;
 /// </summary>
 internal sealed class ListenAddress
 {
-    private const string AcceptedForms =
-        "Examples: ':8080' (all interfaces), 'localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'myhost:8080'; port 0 picks a free port.";
+    // Only Windows (http.sys) can bind the IPv6 loopback, so only there is '[::1]:8080' worth suggesting.
+    private static readonly string AcceptedForms = OperatingSystem.IsWindows()
+        ? "Examples: ':8080' (all interfaces), 'localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'myhost:8080'; port 0 picks a free port."
+        : "Examples: ':8080' (all interfaces), 'localhost:8080', '127.0.0.1:8080', 'myhost:8080'; port 0 picks a free port.";
 
     private ListenAddress(string original, string host, int port, ListenScope scope)
     {
@@ -156,6 +158,15 @@ internal sealed class ListenAddress
 
     /// <inheritdoc />
     public override string ToString() => Original;
+
+    /// <summary>The address as given, with the port the server really listens on (port 0 resolved once started).</summary>
+    public string WithPort(int port) => Port != 0 || port == 0
+        ? Original
+        : Scope switch
+        {
+            ListenScope.AllInterfaces => $":{port}",
+            _ => $"{Host}:{port}",
+        };
 
     private static int ParsePort(string address, string portText)
     {

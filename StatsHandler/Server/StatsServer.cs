@@ -19,26 +19,26 @@ namespace StatsHandler;
 /// </remarks>
 public sealed class StatsServer : IAsyncDisposable, IDisposable
 {
-    private const int MaxStartAttempts = 10;
-    private static readonly System.Buffers.SearchValues<char> BadPatternChars = System.Buffers.SearchValues.Create("?# \t\r\n");
+    // Requests cancelled by a stop answer 503 at once; this is how long they get to send it before the listener closes.
+    private static readonly TimeSpan CancelledRequestGrace = TimeSpan.FromMilliseconds(500);
+
+    // Past this, an accept loop that has not ended after the listener closed is left to end on its own.
+    private static readonly TimeSpan AcceptLoopGrace = TimeSpan.FromMilliseconds(300);
 
     private readonly ListenAddress _address;
-    private readonly Dictionary<string, IStatsHandler> _routes = new(StringComparer.Ordinal);
-    private readonly List<IDisposable> _ownedHandlers = [];
+    private readonly RouteTable _routes = new();
     private readonly Lock _lock = new();
-    private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AccessControl _access = new();
     private Action<Exception>? _onError;
     private HttpListener? _listener;
-    private Task? _acceptLoop;
+    private RequestDispatcher? _dispatcher;
     private Task? _stopTask;
-    private TaskCompletionSource? _drained;
     private ServerState _state;
-    private readonly AccessControl _access = new();
-    private readonly SmallPool<CancellationTokenSource> _deadlines = new(64);
-    private RequestScope? _scope;
     private int _port;
-    private int _inFlight;
+
+    /// <summary>How the server closes its listener: HttpListener's own close, replaced only by tests that make it fail.</summary>
+    internal Action<HttpListener> CloseListener { get; init; } = static listener => listener.Close();
 
     /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
     /// <param name="address">
@@ -116,13 +116,11 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Handle(string pattern)
     {
-        string route = NormalizePattern(pattern);
+        RouteTable.Validate(pattern);
         lock (_lock)
         {
-            ThrowIfCannotMount(pattern, route);
-            var handler = new RuntimeStatsHandler(null, Registry);
-            _ownedHandlers.Add(handler);
-            _routes.Add(route, handler);
+            ThrowIfConfigurationLocked($"mount '{pattern}'");
+            _routes.Add(pattern, () => new RuntimeStatsHandler(null, Registry), owned: true);
         }
 
         return this;
@@ -139,11 +137,11 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     public StatsServer Handle(string pattern, IStatsHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        string route = NormalizePattern(pattern);
+        RouteTable.Validate(pattern);
         lock (_lock)
         {
-            ThrowIfCannotMount(pattern, route);
-            _routes.Add(route, handler);
+            ThrowIfConfigurationLocked($"mount '{pattern}'");
+            _routes.Add(pattern, () => handler, owned: false);
         }
 
         return this;
@@ -175,13 +173,11 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer HandlePrometheus(string pattern)
     {
-        string route = NormalizePattern(pattern);
+        RouteTable.Validate(pattern);
         lock (_lock)
         {
-            ThrowIfCannotMount(pattern, route);
-            var handler = new PrometheusHandler(Registry);
-            _ownedHandlers.Add(handler);
-            _routes.Add(route, handler);
+            ThrowIfConfigurationLocked($"mount '{pattern}'");
+            _routes.Add(pattern, () => new PrometheusHandler(Registry), owned: true);
         }
 
         return this;
@@ -226,6 +222,26 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     {
         ThrowIfDisposed();
         Registry.ExportMeters(meterNames);
+        return this;
+    }
+
+    /// <summary>
+    /// Records every garbage collection from the runtime's own GC events: <c>gc_pause</c> then lists every collection's
+    /// pause (newest first, up to 256) with <c>gc_pause_gen</c>, <c>gc_pause_reason</c> and <c>gc_pause_num</c> beside it,
+    /// and the Prometheus output gains the <c>dotnet_gc_pause_seconds</c> histogram and collections by reason. Off by
+    /// default; callable before or after start; idempotent.
+    /// </summary>
+    /// <remarks>
+    /// One in-process <see cref="System.Diagnostics.Tracing.EventListener"/> serves every server of the process that enables
+    /// this, and stops with the last of them to be disposed. Each collection then costs about 25 us of CPU and 7 KB of
+    /// allocation on the runtime's event thread, which can slow an allocation-bound process markedly; see docs/gc-events.md.
+    /// </remarks>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer EnableGcEvents()
+    {
+        ThrowIfDisposed();
+        Registry.EnableGcEvents();
         return this;
     }
 
@@ -412,9 +428,35 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Serves <paramref name="patterns"/> without credentials or <see cref="Authorize"/> predicates, so a liveness probe
+    /// (<c>/healthz</c>) stays open on a server that requires a token. The network guards (loopback clients only on a
+    /// loopback server, allowed hosts) and the limits still apply.
+    /// </summary>
+    /// <param name="patterns">Patterns mounted already, such as <c>/healthz</c>.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="patterns"/> or one of them is null.</exception>
+    /// <exception cref="ArgumentException">A pattern is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">Nothing is mounted on a pattern, or the server has started.</exception>
+    public StatsServer AllowAnonymous(params string[] patterns)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked("allow anonymous access");
+            foreach (string pattern in patterns)
+            {
+                RouteTable.Validate(pattern);
+                _routes.AllowAnonymous(pattern);
+            }
+        }
+
+        return this;
+    }
+
     /// <summary>Describes the server's address and protection, never its secrets.</summary>
-    /// <returns>For example <c>StatsServer 127.0.0.1:0 (bearer token; loopback hosts only)</c>.</returns>
-    public override string ToString() => $"StatsServer {_address} ({_access.Describe()})";
+    /// <returns>For example <c>StatsServer 127.0.0.1:50123 (bearer token; loopback hosts only)</c>, with the real port once started.</returns>
+    public override string ToString() => $"StatsServer {_address.WithPort(Volatile.Read(ref _port))} ({_access.Describe()})";
 
     /// <summary>Starts listening; returns once the server accepts connections.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -439,11 +481,13 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                     : $"The server on '{_address}' has already started.");
             }
 
-            (_listener, _port) = Listen();
+            (HttpListener listener, int port) = new ListenerBinder(_address).Bind();
             Limits.Freeze();
-            _scope = new RequestScope(Limits.MaxResponseBytes);
+            _listener = listener;
+            Volatile.Write(ref _port, port);
+            _dispatcher = new RequestDispatcher(listener, _routes, _access, Limits, Report);
             _state = ServerState.Running;
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener), CancellationToken.None);
+            _dispatcher.Start();
         }
 
         return Task.CompletedTask;
@@ -485,11 +529,13 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <summary>
     /// Stops the server: from the first moment every new request gets 503 and its connection is closed, requests in
     /// flight may finish for up to <see cref="StatsServerLimits.DrainTimeout"/> (or until <paramref name="cancellationToken"/>
-    /// is cancelled), then what is left is aborted and the listener closed; the port is free when the task completes.
-    /// Calling it again returns the same task; stopping a server that never started just marks it stopped.
+    /// is cancelled); those still running then get 503 "server is stopping", and the listener is closed, so the port is
+    /// free when the task completes. The task always completes, whatever the listener throws (that goes to
+    /// <see cref="OnError"/>), within about the drain timeout and one second. Calling it again returns the same task;
+    /// stopping a server that never started just marks it stopped.
     /// </summary>
     /// <param name="cancellationToken">Cuts the drain short; the stop itself always completes.</param>
-    /// <returns>A task that completes when the server has stopped.</returns>
+    /// <returns>A task that completes when the server has stopped; it never faults.</returns>
     public Task StopAsync(CancellationToken cancellationToken = default)
     {
         lock (_lock)
@@ -508,13 +554,12 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
 
             _state = ServerState.Stopping;
-            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (Volatile.Read(ref _inFlight) == 0)
-            {
-                _drained.TrySetResult();
-            }
+            RequestDispatcher dispatcher = _dispatcher!;
+            HttpListener listener = _listener!;
+            dispatcher.RefuseNewRequests();
 
-            _stopTask = StopCoreAsync(cancellationToken);
+            // Off the lock: closing the listener runs the runtime's callbacks, which must not find the lock held.
+            _stopTask = Task.Run(() => StopCoreAsync(dispatcher, listener, cancellationToken), CancellationToken.None);
             return _stopTask;
         }
     }
@@ -530,6 +575,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <summary>Stops the server at once, aborting in-flight requests, and releases it. Idempotent.</summary>
     public void Dispose()
     {
+        RequestDispatcher? dispatcher;
         HttpListener? listener;
         lock (_lock)
         {
@@ -538,53 +584,81 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 return;
             }
 
-            listener = _state is ServerState.Running or ServerState.Stopping ? _listener : null;
+            bool started = _state is ServerState.Running or ServerState.Stopping;
+            dispatcher = started ? _dispatcher : null;
+            listener = started ? _listener : null;
             _stopTask ??= Task.CompletedTask;
         }
 
-        _shutdown.Cancel();
-        if (listener is not null)
+        if (dispatcher is not null && listener is not null)
         {
-            CloseListener(listener);
+            dispatcher.CancelInFlight();
+            ReportCloseFailure(ListenerBinder.Close(listener, CloseListener));
         }
 
         _stopped.TrySetResult();
         Release();
     }
 
-    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    private async Task StopCoreAsync(RequestDispatcher dispatcher, HttpListener listener, CancellationToken cancellationToken)
     {
         try
         {
-            Task drained = _drained!.Task;
-            await drained.WaitAsync(Limits.DrainTimeout, cancellationToken).ConfigureAwait(false);
+            if (!await CompletesWithinAsync(dispatcher.Drained, Limits.DrainTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                dispatcher.CancelInFlight();
+                await CompletesWithinAsync(dispatcher.Drained, CancelledRequestGrace, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            dispatcher.CancelInFlight();
+            ReportCloseFailure(ListenerBinder.Close(listener, CloseListener));
+            await CompletesWithinAsync(dispatcher.AcceptLoop, AcceptLoopGrace, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Nothing above should throw; if it does, the stop still completes and the host still exits.
+            Report(e);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (_state == ServerState.Stopping)
+                {
+                    _state = ServerState.Stopped;
+                }
+            }
+
+            _stopped.TrySetResult();
+        }
+    }
+
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            // Past the drain timeout: in-flight requests are aborted below.
+            return false;
         }
+    }
 
-        _shutdown.Cancel();
-        CloseListener(_listener!);
-        if (_acceptLoop is not null)
+    private void ReportCloseFailure(Exception? failure)
+    {
+        if (failure is not null)
         {
-            await _acceptLoop.ConfigureAwait(false);
+            Report(new InvalidOperationException(
+                $"HttpListener threw while the server on '{_address}' closed it; the server has stopped all the same. {failure.Message}",
+                failure));
         }
-
-        lock (_lock)
-        {
-            if (_state == ServerState.Stopping)
-            {
-                _state = ServerState.Stopped;
-            }
-        }
-
-        _stopped.TrySetResult();
     }
 
     private void Release()
     {
-        IDisposable[] owned;
+        RequestDispatcher? dispatcher;
         lock (_lock)
         {
             if (_state == ServerState.Disposed)
@@ -593,308 +667,12 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             }
 
             _state = ServerState.Disposed;
-            owned = [.. _ownedHandlers];
-            _ownedHandlers.Clear();
+            dispatcher = _dispatcher;
         }
 
-        foreach (IDisposable handler in owned)
-        {
-            handler.Dispose();
-        }
-
+        _routes.DisposeOwned();
         Volatile.Read(ref _registry)?.Dispose();
-
-        _deadlines.Drain(static deadline => deadline.Dispose());
-
-        // _shutdown is not disposed: a request aborted by the stop may still read its token, and a
-        // CancellationTokenSource without a timer holds nothing that needs releasing.
-    }
-
-    private (HttpListener Listener, int Port) Listen()
-    {
-        IReadOnlyList<string> hosts = _address.PrefixHosts();
-        int attempts = _address.Port == 0 ? MaxStartAttempts : 1;
-        for (int attempt = 1; ; attempt++)
-        {
-            int port = _address.Port == 0 ? _address.FindFreePort() : _address.Port;
-            var listener = new HttpListener { IgnoreWriteExceptions = true };
-            foreach (string host in hosts)
-            {
-                listener.Prefixes.Add($"http://{host}:{port}/");
-            }
-
-            try
-            {
-                listener.Start();
-                return (listener, port);
-            }
-            catch (HttpListenerException e)
-            {
-                listener.Close();
-                if (IsAccessDenied(e) && hosts.Count > 1)
-                {
-                    // Windows lets a plain user register 'localhost' but not the '127.0.0.1' alias: keep the primary name.
-                    hosts = [hosts[0]];
-                    attempt--;
-                    continue;
-                }
-
-                if (IsAddressInUse(e) && attempt < attempts)
-                {
-                    continue;
-                }
-
-                throw Explain(e, port, $"http://{hosts[0]}:{port}/");
-            }
-        }
-    }
-
-    private HttpListenerException Explain(HttpListenerException e, int port, string prefix)
-    {
-        string message;
-        if (IsAddressInUse(e))
-        {
-            message = $"Cannot listen on '{_address}': port {port} is already in use by another process or server. " +
-                $"Stop it or choose another port ('{_address.DisplayHost}:0' picks a free one). ({e.Message})";
-        }
-        else if (IsAccessDenied(e))
-        {
-            string aclPrefix = $"http://{(_address.Scope == ListenScope.AllInterfaces ? "+" : _address.Host)}:{port}/";
-            message = $"Access denied listening on prefix '{prefix}'. Either run, as administrator, " +
-                $"'netsh http add urlacl url={aclPrefix} user=DOMAIN\\user', or listen on 'localhost:{port}', which needs no URL ACL. ({e.Message})";
-        }
-        else
-        {
-            message = $"Cannot listen on '{_address}' (prefix '{prefix}'): {e.Message}";
-        }
-
-        return new HttpListenerException(e.ErrorCode, message);
-    }
-
-    private static bool IsAccessDenied(HttpListenerException e) => e.ErrorCode == 5;
-
-    private static bool IsAddressInUse(HttpListenerException e) =>
-        e.ErrorCode is 98 or 48 or 183 or 32 or 10048
-        || e.Message.Contains("conflicts with an existing registration", StringComparison.OrdinalIgnoreCase)
-        || e.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase);
-
-    private async Task AcceptLoopAsync(HttpListener listener)
-    {
-        int consecutiveFailures = 0;
-        while (!_shutdown.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync().ConfigureAwait(false);
-                consecutiveFailures = 0;
-            }
-            catch (Exception) when (_shutdown.IsCancellationRequested || !listener.IsListening)
-            {
-                break;
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException or InvalidOperationException)
-            {
-                Report(e);
-                if (++consecutiveFailures >= 10)
-                {
-                    // A listener failing on every accept would spin a core; back off a little.
-                    await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            Interlocked.Increment(ref _inFlight);
-            _ = Task.Run(() => ServeAsync(context), CancellationToken.None);
-        }
-    }
-
-    private async Task ServeAsync(HttpListenerContext context)
-    {
-        HttpListenerRequest request = context.Request;
-        HttpListenerResponse response = context.Response;
-        string method = request.HttpMethod ?? string.Empty;
-        string path = request.Url?.AbsolutePath ?? "/";
-        CancellationTokenSource? deadline = null;
-        CancellationTokenRegistration shutdownLink = default;
-        Task? work = null;
-        try
-        {
-            response.Headers["Cache-Control"] = "no-store";
-            response.Headers["X-Content-Type-Options"] = "nosniff";
-            (int Status, string Message)? refusal = Screen(request, response);
-            if (refusal is { } refused)
-            {
-                await StatsResponse.WriteErrorAsync(context, refused.Status, refused.Message).ConfigureAwait(false);
-                return;
-            }
-
-            if (!_routes.TryGetValue(NormalizePath(path), out IStatsHandler? handler))
-            {
-                await StatsResponse.WriteErrorAsync(context, 404, $"no handler for path {Truncate(path)}").ConfigureAwait(false);
-                return;
-            }
-
-            if (method is not ("GET" or "HEAD"))
-            {
-                response.Headers["Allow"] = "GET, HEAD";
-                await StatsResponse.WriteErrorAsync(context, 405, $"method {Truncate(method)} is not allowed; use GET or HEAD").ConfigureAwait(false);
-                return;
-            }
-
-            deadline = _deadlines.TryRent() ?? new CancellationTokenSource();
-            RequestScope.Current = _scope;
-            work = handler.ServeHttpAsync(context, deadline.Token);
-            if (!work.IsCompleted)
-            {
-                // Only a handler still running needs a timer and a link to the shutdown; most finish synchronously.
-                deadline.CancelAfter(Limits.RequestTimeout);
-                shutdownLink = _shutdown.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-                await work.WaitAsync(deadline.Token).ConfigureAwait(false);
-            }
-
-            await work.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !_shutdown.IsCancellationRequested)
-        {
-            Report(new StatsHandlerException(method, path, new TimeoutException(
-                $"The handler took longer than the request timeout of {Limits.RequestTimeout} (StatsServer.Limits.RequestTimeout); its token was cancelled.")));
-            Observe(work);
-            await TryWriteErrorAsync(context, 503, "request timed out").ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            if (!(e is OperationCanceledException && _shutdown.IsCancellationRequested))
-            {
-                Report(new StatsHandlerException(method, path, e));
-            }
-
-            Observe(work);
-            await TryWriteErrorAsync(context, 500, "internal server error").ConfigureAwait(false);
-        }
-        finally
-        {
-            RequestScope.Current = null;
-            shutdownLink.Dispose();
-            ReturnDeadline(deadline);
-            try
-            {
-                response.Close();
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The client has gone or the listener closed under us: nothing left to send.
-                response.Abort();
-            }
-
-            if (Interlocked.Decrement(ref _inFlight) == 0)
-            {
-                lock (_lock)
-                {
-                    _drained?.TrySetResult();
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Keeps a request's token source for the next request: a new one per request would cost an allocation, and a
-    /// timer when the handler runs long enough to need one.
-    /// </summary>
-    private void ReturnDeadline(CancellationTokenSource? deadline)
-    {
-        if (deadline is null)
-        {
-            return;
-        }
-
-        if (!(deadline.TryReset() && _state != ServerState.Disposed && _deadlines.TryReturn(deadline)))
-        {
-            deadline.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// The checks every request passes before any handler runs, cheapest first. Returns the status and message to
-    /// refuse it with, or null to serve it.
-    /// </summary>
-    private (int Status, string Message)? Screen(HttpListenerRequest request, HttpListenerResponse response)
-    {
-        if (_shutdown.IsCancellationRequested || _state != ServerState.Running)
-        {
-            response.KeepAlive = false;
-            return (503, "server is stopping");
-        }
-
-        if (!_access.IsHostAllowed(request))
-        {
-            response.KeepAlive = false;
-            return (403, "host not allowed");
-        }
-
-        if ((request.RawUrl?.Length ?? 0) > Limits.MaxUrlLength)
-        {
-            response.KeepAlive = false;
-            return (414, $"request target longer than {Limits.MaxUrlLength} characters");
-        }
-
-        if (request.HasEntityBody)
-        {
-            // The body is never read: close the connection rather than leave it to be parsed as the next request.
-            response.KeepAlive = false;
-            return (413, "request bodies are not accepted");
-        }
-
-        if (Volatile.Read(ref _inFlight) > Limits.MaxConcurrentRequests)
-        {
-            response.Headers["Retry-After"] = "1";
-            return (503, "too many requests in flight; retry shortly");
-        }
-
-        if (!_access.HasValidCredentials(request))
-        {
-            response.Headers["WWW-Authenticate"] = _access.Challenge;
-            return (401, "authentication required");
-        }
-
-        if (!_access.IsAuthorized(request))
-        {
-            return (403, "forbidden");
-        }
-
-        return null;
-    }
-
-    private static void Observe(Task? work)
-    {
-        if (work is null || work.IsCompleted)
-        {
-            _ = work?.Exception;
-            return;
-        }
-
-        // A handler abandoned after its timeout may still fail later; observe that so it never surfaces as an
-        // unobserved task exception. The timeout itself has been reported already.
-        _ = work.ContinueWith(
-            static t => _ = t.Exception,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    private static async Task TryWriteErrorAsync(HttpListenerContext context, int status, string message)
-    {
-        try
-        {
-            // Throws InvalidOperationException when the handler already sent the headers.
-            context.Response.StatusCode = status;
-            await StatsResponse.WriteErrorAsync(context, status, message).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidOperationException or HttpListenerException or IOException or ObjectDisposedException)
-        {
-            context.Response.Abort();
-        }
+        dispatcher?.Dispose();
     }
 
     private void Report(Exception e)
@@ -916,28 +694,6 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static void CloseListener(HttpListener listener)
-    {
-        try
-        {
-            listener.Stop();
-            listener.Close();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed already by a concurrent Dispose.
-        }
-    }
-
-    private void ThrowIfCannotMount(string pattern, string route)
-    {
-        ThrowIfConfigurationLocked($"mount '{pattern}'");
-        if (_routes.ContainsKey(route))
-        {
-            throw new InvalidOperationException($"Pattern '{pattern}' is already mounted on this server; each path takes one handler.");
-        }
-    }
-
     private void ThrowIfConfigurationLocked(string what)
     {
         ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
@@ -946,24 +702,6 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             throw new InvalidOperationException($"Cannot {what}: the server has already started. Configure it before StartAsync.");
         }
     }
-
-    private static string NormalizePattern(string pattern)
-    {
-        ArgumentNullException.ThrowIfNull(pattern);
-        if (pattern.Length == 0 || pattern[0] != '/' || pattern.Contains("//", StringComparison.Ordinal)
-            || pattern.AsSpan().IndexOfAny(BadPatternChars) >= 0)
-        {
-            throw new ArgumentException(
-                $"Invalid pattern '{pattern}': give an absolute path without query or spaces, such as '/api/stats'.", nameof(pattern));
-        }
-
-        return NormalizePath(pattern);
-    }
-
-    private static string NormalizePath(string path) =>
-        path.Length > 1 && path[^1] == '/' ? path[..^1] : path;
-
-    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "...");
 
     private enum ServerState
     {
