@@ -20,8 +20,13 @@ internal sealed class TagSet
 {
     private const int ScratchLength = 64;
 
-    private TagSet(string[] keys, string[] values, int hash)
+    // The int values of the first measurement, by stored position (null where the value was not an int), so the hot path
+    // compares a status code as a number instead of formatting it; null when the set has no int value.
+    private readonly int?[]? _integers;
+
+    private TagSet(string[] keys, string[] values, int hash, int?[]? integers = null)
     {
+        _integers = integers;
         Keys = keys;
         Values = values;
         Hash = hash;
@@ -80,7 +85,7 @@ internal sealed class TagSet
         for (int i = 0; i < tags.Length; i++)
         {
             object? value = tags[i].Value;
-            hash += TagHash(tags[i].Key ?? string.Empty, value is string text ? TextHash(text) : FormattedHash(value));
+            hash += TagHash(tags[i].Key ?? string.Empty, value is string text ? TextHash(text) : value is int number ? IntegerHash(number) : FormattedHash(value));
         }
 
         return hash;
@@ -107,7 +112,7 @@ internal sealed class TagSet
             int at = string.Equals(keys[i], key, StringComparison.Ordinal) ? i : IndexOf(key);
             ulong bit = 1UL << at;
             object? value = tags[i].Value;
-            if (at < 0 || (seen & bit) != 0 || !(value is string text ? string.Equals(text, Values[at], StringComparison.Ordinal) : FormattedEquals(value, Values[at])))
+            if (at < 0 || (seen & bit) != 0 || !ValueEquals(value, at))
             {
                 return false;
             }
@@ -147,18 +152,46 @@ internal sealed class TagSet
     {
         Span<char> scratch = stackalloc char[ScratchLength];
         var pairs = new List<KeyValuePair<string, string>>(tags.Length);
+        var integers = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < tags.Length; i++)
         {
             string key = tags[i].Key ?? string.Empty;
             if (!IsRepeated(tags, i, key))
             {
+                if (tags[i].Value is int number)
+                {
+                    integers[key] = number;
+                }
+
                 // A string value is kept as is: the app passes the same instance again, and equal references compare at once.
                 pairs.Add(new(key, tags[i].Value as string ?? Text(tags[i].Value, scratch).ToString()));
             }
         }
 
         pairs.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return new TagSet(pairs.ConvertAll(p => p.Key).ToArray(), pairs.ConvertAll(p => p.Value).ToArray(), hash);
+        string[] keys = pairs.ConvertAll(p => p.Key).ToArray();
+        int?[]? byPosition = integers.Count == 0 ? null : Array.ConvertAll(keys, k => integers.TryGetValue(k, out int n) ? n : (int?)null);
+        return new TagSet(keys, pairs.ConvertAll(p => p.Value).ToArray(), hash, byPosition);
+    }
+
+    /// <summary>
+    /// True when <paramref name="value"/> has the text of the value stored at <paramref name="at"/>: a string compared as
+    /// is, an integer by number when the stored one was an integer too (a status code), anything else by its text.
+    /// </summary>
+    private bool ValueEquals(object? value, int at) => value switch
+    {
+        string text => string.Equals(text, Values[at], StringComparison.Ordinal),
+        int number when _integers is { } integers && integers[at] is { } stored => number == stored,
+        _ => FormattedEquals(value, Values[at]),
+    };
+
+    /// <summary>The hash of an integer's invariant text, formatted in a small inline buffer rather than on a stackalloc.</summary>
+    private static int IntegerHash(int value)
+    {
+        IntegerText text = default;
+        Span<char> chars = text;
+        value.TryFormat(chars, out int written, default, CultureInfo.InvariantCulture);
+        return TextHash(chars[..written]);
     }
 
     /// <summary>The hash of a value that is not a string, formatted on the stack (kept out of the string path).</summary>
@@ -274,4 +307,11 @@ internal sealed class TagSet
                 return Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
         }
     }
+}
+
+/// <summary>Room for any <see cref="int"/> in invariant text (eleven characters), on the stack without a stackalloc.</summary>
+[InlineArray(12)]
+internal struct IntegerText
+{
+    private char _first;
 }
