@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -142,18 +143,8 @@ public class DashboardHandlerBrowserTests
             identity.Should().Contain($"pid {Environment.ProcessId}").And.Contain(".NET").And.Contain("GC ").And.Contain("up ");
 
             // The hover read-out names the time and every series with its unit.
-            JsonElement at = await page.EvaluateAsync(
-                "(() => { const r = document.querySelector('[data-chart=heap] .plot').getBoundingClientRect(); " +
-                "return { x: r.left + r.width * 0.8, y: r.top + r.height / 2 }; })()",
-                ct);
-            await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
-            JsonElement tip = await Poll.UntilAsync(
-                c => page.EvaluateAsync("(t => t.hidden ? '' : t.textContent)(document.querySelector('[data-chart=heap] .tip'))", c),
-                v => v.GetString()!.Contains("total:", StringComparison.Ordinal),
-                Step,
-                "the heap chart's hover read-out",
-                ct);
-            tip.GetString().Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
+            string tip = await HoverAsync(page, "[data-chart=heap]", 0.8, "total:", ct);
+            tip.Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
 
             string light = Path.Combine(shots, "dashboard-1280x800-light.png");
             await page.ScreenshotAsync(light, ct);
@@ -170,7 +161,7 @@ public class DashboardHandlerBrowserTests
                 ct);
             int scrollWidth = (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32();
             scrollWidth.Should().BeLessThanOrEqualTo(390, "nothing may overflow sideways on a phone");
-            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone-runtime.png"), ct);
             await SetViewportAsync(page, 1280, 800, mobile: false, ct);
 
             // Pause stops the polls until Resume; the dark screenshot is taken paused.
@@ -182,13 +173,7 @@ public class DashboardHandlerBrowserTests
                     ct))
                 .GetString().Should().Be("Resume|true|paused · 0s");
 
-            await SetColorSchemeAsync(page, "dark", ct);
-            await Poll.UntilAsync(
-                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
-                v => v.ValueKind == JsonValueKind.True,
-                Step,
-                "the dark colour scheme",
-                ct);
+            await UseDarkSchemeAsync(page, ct);
             string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
             darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
             Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
@@ -269,12 +254,6 @@ public class DashboardHandlerBrowserTests
     [Test]
     public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
     {
-        string? executable = HeadlessChromium.FindExecutable();
-        if (executable is null)
-        {
-            Assert.Fail(HeadlessChromium.MissingMessage());
-        }
-
         using var whole = new CancellationTokenSource(WholeTest);
         CancellationToken ct = whole.Token;
 
@@ -284,19 +263,8 @@ public class DashboardHandlerBrowserTests
         await using StatsServer server = await TestServers.StartAsync(s => s
             .HandleFunc("/api/stats", script.ServeAsync)
             .Handle("/debug/dashboard", new DashboardHandler()));
-        await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
-        CdpPage page = await chromium.NewPageAsync(ct);
-        var exceptions = new ConcurrentQueue<string>();
-        chromium.Client.EventReceived += e =>
-        {
-            if (e.SessionId == page.SessionId && e.Method == "Runtime.exceptionThrown")
-            {
-                exceptions.Enqueue(e.Params.GetRawText());
-            }
-        };
-        await page.SendAsync("Runtime.enable", cancellationToken: ct);
-        await SetViewportAsync(page, 1280, 800, mobile: false, ct);
-        await page.SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(server.Url, "debug/dashboard").ToString() }, ct);
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
 
         JsonElement charts = await Poll.UntilAsync(
             c => page.EvaluateAsync(ChartsScript, c),
@@ -349,18 +317,12 @@ public class DashboardHandlerBrowserTests
             ct);
         int after = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
         after.Should().BeInRange(1, 2, $"the history starts over for a new process (it had {before} points)");
-        exceptions.Should().BeEmpty();
+        browser.Exceptions.Should().BeEmpty();
     }
 
     [Test]
     public async Task The_apps_meters_are_drawn_as_rates_values_and_histogram_quantiles_with_the_top_series_and_a_cap()
     {
-        string? executable = HeadlessChromium.FindExecutable();
-        if (executable is null)
-        {
-            Assert.Fail(HeadlessChromium.MissingMessage());
-        }
-
         using var whole = new CancellationTokenSource(WholeTest);
         CancellationToken ct = whole.Token;
         var meters = new ScriptedMeters();
@@ -368,19 +330,8 @@ public class DashboardHandlerBrowserTests
         await using StatsServer server = await TestServers.StartAsync(s => s
             .HandleFunc("/api/stats", script.ServeAsync)
             .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { Title = "Job queue" })));
-        await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
-        CdpPage page = await chromium.NewPageAsync(ct);
-        var exceptions = new ConcurrentQueue<string>();
-        chromium.Client.EventReceived += e =>
-        {
-            if (e.SessionId == page.SessionId && e.Method == "Runtime.exceptionThrown")
-            {
-                exceptions.Enqueue(e.Params.GetRawText());
-            }
-        };
-        await page.SendAsync("Runtime.enable", cancellationToken: ct);
-        await SetViewportAsync(page, 1280, 800, mobile: false, ct);
-        await page.SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(server.Url, "debug/dashboard").ToString() }, ct);
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
 
         JsonElement drawn = await Poll.UntilAsync(
             c => page.EvaluateAsync(MetersScript, c),
@@ -410,25 +361,16 @@ public class DashboardHandlerBrowserTests
         charts["temperature"].GetProperty("value").GetString().Should().Be("21.5 Cel");
         charts["temperature"].GetProperty("ticks").GetString().Should().Contain("20 Cel", "short units label the axis as ms and % do");
         charts["cache.size"].GetProperty("value").GetString().Should().Be("3.00 MiB");
-        charts["connections"].GetProperty("value").GetString().Should().Be("4");
+        charts["connections"].GetProperty("value").GetString().Should().Be("-3");
+        charts["connections"].GetProperty("ticks").GetString().Should().StartWith("-3|-2|-1|0|", "an up-down counter may go below zero");
 
         // Histograms: p50/p90/p99 of each two-second window's 20 observations (ten in (0, 10], ten in (50, 100]).
         charts["job.duration"].GetProperty("legend").GetString().Should().Be("p50|p90|p99");
         charts["job.duration"].GetProperty("value").GetString().Should().Be("p99 99 ms · 10 /s");
         charts["job.duration"].GetProperty("lines").GetInt32().Should().Be(3);
         charts["job.duration"].GetProperty("note").GetString().Should().StartWith("").And.Contain("quantiles estimated from the buckets");
-        JsonElement at = await page.EvaluateAsync(
-            "(e => { e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect(); return { x: r.left + r.width * 0.95, y: r.top + r.height / 2 }; })" +
-            "(document.querySelector('[data-meter=\"job.duration\"] .plot'))",
-            ct);
-        await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
-        JsonElement tip = await Poll.UntilAsync(
-            c => page.EvaluateAsync("(t => t.hidden ? '' : t.textContent)(document.querySelector('[data-meter=\"job.duration\"] .tip'))", c),
-            v => v.GetString()!.Contains("mean", StringComparison.Ordinal),
-            Step,
-            "the histogram's hover read-out",
-            ct);
-        tip.GetString().Should().MatchRegex(@"^\d\d:\d\d:\d\dp50: 10 msp90: 90 msp99: 99 msobserved 10 /s · mean 37.5 ms$");
+        string tip = await HoverAsync(page, "[data-meter=\"job.duration\"]", 0.95, "mean", ct);
+        tip.Should().MatchRegex(@"^\d\d:\d\d:\d\dp50: 10 msp90: 90 msp99: 99 msobserved 10 /s · mean 37.5 ms$");
 
         // The axis starts at the first point: the gauge's line begins at the plot's left edge.
         drawn.GetProperty("firstX").GetString().Should().Be("M58.0", "the first point sits at the left of the plot, not in a sliver at the right");
@@ -448,7 +390,117 @@ public class DashboardHandlerBrowserTests
             "the late series in the legend",
             ct);
         legend.GetString().Should().Be("queue=d|queue=e|queue=f|queue=g|queue=h|+3 more");
-        exceptions.Should().BeEmpty();
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_live_apps_meters_join_the_runtime_charts_in_light_dark_and_phone_screenshots()
+    {
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        TestContext.Progress.WriteLine($"Dashboard screenshots go to {shots}");
+
+        // A small job-queue app, as the issue that asked for this page tried: jobs done per queue, how long they took,
+        // how many wait, busy workers, a version string and a retry count.
+        using var meter = new Meter($"JobQueue.{Guid.NewGuid():N}");
+        Counter<long> done = meter.CreateCounter<long>("jobs.completed", "{job}", "Jobs finished, by queue.");
+        Histogram<double> duration = meter.CreateHistogram<double>(
+            "job.duration", "ms", "Time a job takes.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 25, 50, 100, 250, 500, 1000] });
+        UpDownCounter<int> queued = meter.CreateUpDownCounter<int>("jobs.queued", "{job}", "Jobs waiting.");
+        int busy = 0, retried = 0, depth = 0;
+        meter.CreateObservableGauge("workers.busy", () => Volatile.Read(ref busy), "{worker}", "Workers running a job now.");
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats")
+            .ExportMeters(meter.Name)
+            .Publish("app_version", () => "1.4.2")
+            .Publish("jobs_retried", () => Volatile.Read(ref retried))
+            .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { Title = "Job queue" })));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task churn = ChurnAsync(stop.Token);
+        Task work = Task.Run(async () =>
+        {
+            string[] queues = ["emails", "reports", "thumbnails"];
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            var random = new Random(12);
+            int n = 0;
+            try
+            {
+                while (await tick.WaitForNextTickAsync(stop.Token))
+                {
+                    int q = random.Next(10) switch { < 6 => 0, < 9 => 2, _ => 1 };
+                    double ms = Math.Exp(random.NextDouble() * 2 + (q * 1.5) + 1.5 + (0.5 * Math.Sin(++n / 200.0)));
+                    done.Add(1, new KeyValuePair<string, object?>("queue", queues[q]));
+                    duration.Record(ms);
+                    int arrived = random.Next(Math.Sin(n / 150.0) > 0 ? 3 : 2), left = depth + arrived > 0 ? 1 : 0;
+                    depth += arrived - left;
+                    queued.Add(arrived - left);
+                    Volatile.Write(ref busy, 2 + random.Next(3) + (int)(3 * Math.Abs(Math.Sin(n / 120.0))));
+                    if (random.Next(40) == 0)
+                    {
+                        Interlocked.Increment(ref retried);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The test is over.
+            }
+        });
+        try
+        {
+            await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+            CdpPage page = browser.Page;
+            await SetColorSchemeAsync(page, "light", ct);
+
+            // Twenty answers give the charts some history for the pictures.
+            JsonElement drawn = await Poll.UntilAsync(
+                c => page.EvaluateAsync(MetersScript, c),
+                v => v.GetProperty("meters").GetArrayLength() == 4 && v.GetProperty("meters").EnumerateArray().All(m => m.GetProperty("points").GetInt32() >= 20),
+                TimeSpan.FromSeconds(45),
+                "twenty points on each of the four meter charts",
+                ct);
+            TestContext.Progress.WriteLine(drawn.GetRawText());
+            var charts = drawn.GetProperty("meters").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+            charts.Keys.Should().Equal("jobs.completed", "job.duration", "jobs.queued", "workers.busy");
+            charts["jobs.completed"].GetProperty("legend").GetString()!.Split('|').Should().BeEquivalentTo("queue=emails", "queue=reports", "queue=thumbnails");
+            charts["jobs.completed"].GetProperty("value").GetString().Should().MatchRegex(@"^total \d+(\.\d+)? job/s$");
+            charts["job.duration"].GetProperty("value").GetString().Should().MatchRegex(@"^p99 \d+(\.\d+)? ms · \d+(\.\d+)? /s$");
+            charts["job.duration"].GetProperty("lines").GetInt32().Should().Be(3);
+            charts["workers.busy"].GetProperty("value").GetString().Should().MatchRegex(@"^\d+ worker$");
+            drawn.GetProperty("cards").GetString().Should().MatchRegex(@"^jobs_retried:\d+:\d+$");
+            drawn.GetProperty("identity").GetString().Should().StartWith("app_version 1.4.2");
+            drawn.GetProperty("h1").GetString().Should().Be("Job queue");
+
+            // The whole page, light then dark, with the histogram's read-out open.
+            int height = (await page.EvaluateAsync("document.documentElement.scrollHeight", ct)).GetInt32();
+            await SetViewportAsync(page, 1280, height, mobile: false, ct);
+            await HoverAsync(page, "[data-meter=\"job.duration\"]", 0.7, "mean", ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280-light.png"), ct);
+            await UseDarkSchemeAsync(page, ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280-dark.png"), ct);
+
+            // A phone, scrolled to the app's metrics: one column, nothing wider than the screen.
+            await MoveMouseAsync(page, 2, 2, ct);
+            await SetColorSchemeAsync(page, "light", ct);
+            await SetViewportAsync(page, 390, 844, mobile: true, ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("+document.querySelector('[data-meter] svg').getAttribute('width')", c),
+                w => w.ValueKind == JsonValueKind.Number && w.GetDouble() is > 0 and <= 370,
+                Step,
+                "the meter charts to redraw for a 390 px phone",
+                ct);
+            (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32().Should().BeLessThanOrEqualTo(390);
+            await page.EvaluateAsync("document.getElementById('app').scrollIntoView()", ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            browser.Exceptions.Should().BeEmpty();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(churn, work);
+        }
     }
 
     private const string MetersScript =
@@ -494,7 +546,7 @@ public class DashboardHandlerBrowserTests
             Instrument(w, "queue.length", "up_down_counter", "{job}", "", () => Series(w, null, null, 12));
             Instrument(w, "temperature", "observable_gauge", "Cel", "", () => Series(w, null, null, 21.5));
             Instrument(w, "cache.size", "gauge", "By", "", () => Series(w, null, null, 3 * 1024 * 1024));
-            Instrument(w, "connections", "observable_up_down_counter", "", "", () => Series(w, null, null, 4));
+            Instrument(w, "connections", "observable_up_down_counter", "", "", () => Series(w, null, null, -3));
             Instrument(w, "job.duration", "histogram", "ms", "Time a job takes.", () =>
             {
                 w.WriteStartObject();
@@ -719,6 +771,17 @@ public class DashboardHandlerBrowserTests
             new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = mobile ? 2 : 1, ["mobile"] = mobile },
             ct);
 
+    private static async Task UseDarkSchemeAsync(CdpPage page, CancellationToken ct)
+    {
+        await SetColorSchemeAsync(page, "dark", ct);
+        await Poll.UntilAsync(
+            c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
+            v => v.ValueKind == JsonValueKind.True,
+            Step,
+            "the dark colour scheme",
+            ct);
+    }
+
     private static Task<JsonElement> SetColorSchemeAsync(CdpPage page, string scheme, CancellationToken ct) =>
         page.SendAsync(
             "Emulation.setEmulatedMedia",
@@ -741,6 +804,27 @@ public class DashboardHandlerBrowserTests
                 },
                 ct);
         }
+    }
+
+    /// <summary>
+    /// Scrolls the card into view, points at <paramref name="across"/> of its plot's width and returns the hover
+    /// read-out once it contains <paramref name="expected"/>.
+    /// </summary>
+    private static async Task<string> HoverAsync(CdpPage page, string card, double across, string expected, CancellationToken ct)
+    {
+        JsonElement at = await page.EvaluateAsync(
+            "(e => { e.scrollIntoView({ block: 'nearest' }); const r = e.getBoundingClientRect(); " +
+            $"return {{ x: r.left + r.width * {across.ToString(CultureInfo.InvariantCulture)}, y: r.top + r.height / 2 }}; }})" +
+            $"(document.querySelector('{card} .plot'))",
+            ct);
+        await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
+        JsonElement tip = await Poll.UntilAsync(
+            c => page.EvaluateAsync($"(t => t.hidden ? '' : t.textContent)(document.querySelector('{card} .tip'))", c),
+            v => v.GetString()!.Contains(expected, StringComparison.Ordinal),
+            Step,
+            $"the hover read-out of {card}",
+            ct);
+        return tip.GetString()!;
     }
 
     private static Task<JsonElement> MoveMouseAsync(CdpPage page, double x, double y, CancellationToken ct) =>

@@ -249,23 +249,26 @@
     const rows = [];
     for (const p of pts) if (p.t >= tStart) rows.push({ t: p.t, v: c.get(p), p });
 
-    let max = 0;
+    let max = 0, min = 0; // min goes below 0 only for an app's gauges and up-down counters
     for (const r of rows) {
       let top = 0;
-      for (const v of r.v) if (fin(v)) top = c.stacked ? top + v : Math.max(top, v);
+      for (const v of r.v) if (fin(v)) { top = c.stacked ? top + v : Math.max(top, v); min = Math.min(min, v); }
       max = Math.max(max, top);
     }
     const limit = c.limit && latest ? latest.memory_limit : 0;
     const limitShown = limit > 0 && limit <= Math.max(max, 1) * 1.5;
     if (limitShown) max = Math.max(max, limit);
     if (c.limitLabel) c.limitLabel.textContent = limit > 0 && !limitShown ? 'memory limit (far above)' : 'memory limit';
-    const sc = yScale(max, c);
+    const sc = yScale(max - min, c);
+    const bot = min < 0 ? -Math.ceil(-min / sc.step - 1e-9) * sc.step : 0;
+    if (min < 0) sc.top = Math.max(bot + sc.step, max > 0 ? Math.ceil(max / sc.step - 1e-9) * sc.step : 0);
     const X = (t) => M.l + ((t - tStart) / span) * pw;
-    const Y = (v) => M.t + ph - (Math.min(v, sc.top) / sc.top) * ph;
+    const Y = (v) => M.t + ph - ((Math.max(bot, Math.min(v, sc.top)) - bot) / (sc.top - bot)) * ph;
 
     // Grid and y ticks.
     const dec = Math.max(0, -Math.floor(Math.log10(sc.step / sc.div) + 1e-9));
-    for (let v = 0; v <= sc.top + sc.step / 2; v += sc.step) {
+    for (let i = 0, v = bot; v <= sc.top + sc.step / 2; v = bot + ++i * sc.step) {
+      if (Math.abs(v) < sc.step / 1e6) v = 0;
       const y = Math.round(Y(v)) + 0.5;
       root.append(s('line', { x1: M.l, x2: M.l + pw, y1: y, y2: y }, v === 0 ? 'ax' : 'gl'));
       const label = v === 0 ? '0' : trim((v / sc.div).toFixed(dec)) + (sc.unit ? ' ' + sc.unit : '');
