@@ -40,6 +40,38 @@ public class ExportsJsonWriterTests
     }
 
     [Test]
+    public async Task Estimates_keep_six_significant_digits()
+    {
+        using var meter = new Meter($"Json.{Guid.NewGuid():N}");
+        Histogram<double> small = meter.CreateHistogram<double>(
+            "small", "ms", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [10, 50, 100] });
+        Histogram<double> large = meter.CreateHistogram<double>(
+            "large", "By", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [100_000, 200_000] });
+        Histogram<double> huge = meter.CreateHistogram<double>(
+            "huge", "By", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1e7, 2e7] });
+        (StatsServer server, HttpClient client) = await StartAsync(meter);
+        await using (server)
+        using (client)
+        {
+            small.Record(5);
+            large.Record(50_000);
+            huge.Record(5e6);
+            for (int i = 0; i < 11; i++)
+            {
+                small.Record(70);
+                large.Record(150_000);
+                huge.Record(1.5e7);
+            }
+
+            string body = await client.GetStringAsync("/api/stats");
+
+            body.Should().Contain("\"p90\":94.5455,", "rank 10.8 is 9.8/11 into (50, 100]: 94.545454...");
+            body.Should().Contain("\"p90\":189091,", "189090.909... to six digits");
+            body.Should().Contain("\"p90\":18909100,", "18909090.9... to six digits");
+        }
+    }
+
+    [Test]
     public async Task Pretty_printing_keeps_bounds_and_bucket_counts_on_one_line()
     {
         using var meter = new Meter($"Json.{Guid.NewGuid():N}");

@@ -6,7 +6,9 @@ namespace StatsHandler;
 /// <summary>
 /// Serves a live dashboard page that polls the JSON statistics endpoint once a second and charts the last five minutes:
 /// heap by generation, allocation rate, collections, pauses, CPU, working set, thread pool, lock contentions and
-/// exceptions. Mount it beside the JSON handler: <c>.Handle("/api/stats").Handle("/debug/dashboard", new DashboardHandler())</c>.
+/// exceptions; then a chart per instrument the server exports (<c>ExportMeters</c>) and a card per published number,
+/// with published strings in the header. Mount it beside the JSON handler:
+/// <c>.Handle("/api/stats").Handle("/debug/dashboard", new DashboardHandler())</c>.
 /// </summary>
 /// <remarks>
 /// <para>The page is one self-contained document built from the library's embedded resources when the handler is

@@ -210,7 +210,13 @@ internal static class ExportsJsonWriter
         }
 
         int decimals = 5 - (int)Math.Floor(Math.Log10(Math.Abs(value)));
-        return decimals <= 0 ? value : Math.Round(value, Math.Min(decimals, 15));
+        if (decimals >= 0)
+        {
+            return Math.Round(value, Math.Min(decimals, 15));
+        }
+
+        double scale = Math.Pow(10, -decimals);
+        return Math.Round(value / scale) * scale;
     }
 
     private static void Number(Utf8JsonWriter w, double value)
