@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -142,18 +143,8 @@ public class DashboardHandlerBrowserTests
             identity.Should().Contain($"pid {Environment.ProcessId}").And.Contain(".NET").And.Contain("GC ").And.Contain("up ");
 
             // The hover read-out names the time and every series with its unit.
-            JsonElement at = await page.EvaluateAsync(
-                "(() => { const r = document.querySelector('[data-chart=heap] .plot').getBoundingClientRect(); " +
-                "return { x: r.left + r.width * 0.8, y: r.top + r.height / 2 }; })()",
-                ct);
-            await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
-            JsonElement tip = await Poll.UntilAsync(
-                c => page.EvaluateAsync("(t => t.hidden ? '' : t.textContent)(document.querySelector('[data-chart=heap] .tip'))", c),
-                v => v.GetString()!.Contains("total:", StringComparison.Ordinal),
-                Step,
-                "the heap chart's hover read-out",
-                ct);
-            tip.GetString().Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
+            string tip = await HoverAsync(page, "[data-chart=heap]", 0.8, "total:", ct);
+            tip.Should().MatchRegex(@"^\d\d:\d\d:\d\d.*gen0: .*B.*gen2: .*LOH: .*total: .*B");
 
             string light = Path.Combine(shots, "dashboard-1280x800-light.png");
             await page.ScreenshotAsync(light, ct);
@@ -170,7 +161,7 @@ public class DashboardHandlerBrowserTests
                 ct);
             int scrollWidth = (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32();
             scrollWidth.Should().BeLessThanOrEqualTo(390, "nothing may overflow sideways on a phone");
-            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone-runtime.png"), ct);
             await SetViewportAsync(page, 1280, 800, mobile: false, ct);
 
             // Pause stops the polls until Resume; the dark screenshot is taken paused.
@@ -182,13 +173,7 @@ public class DashboardHandlerBrowserTests
                     ct))
                 .GetString().Should().Be("Resume|true|paused · 0s");
 
-            await SetColorSchemeAsync(page, "dark", ct);
-            await Poll.UntilAsync(
-                c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
-                v => v.ValueKind == JsonValueKind.True,
-                Step,
-                "the dark colour scheme",
-                ct);
+            await UseDarkSchemeAsync(page, ct);
             string darkBackground = (await page.EvaluateAsync("getComputedStyle(document.body).backgroundColor", ct)).GetString()!;
             darkBackground.Should().NotBe(lightBackground, "the page follows prefers-color-scheme");
             Luminance(darkBackground).Should().BeLessThan(0.2, $"a dark theme has a dark background ({darkBackground})");
@@ -269,12 +254,6 @@ public class DashboardHandlerBrowserTests
     [Test]
     public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
     {
-        string? executable = HeadlessChromium.FindExecutable();
-        if (executable is null)
-        {
-            Assert.Fail(HeadlessChromium.MissingMessage());
-        }
-
         using var whole = new CancellationTokenSource(WholeTest);
         CancellationToken ct = whole.Token;
 
@@ -284,19 +263,8 @@ public class DashboardHandlerBrowserTests
         await using StatsServer server = await TestServers.StartAsync(s => s
             .HandleFunc("/api/stats", script.ServeAsync)
             .Handle("/debug/dashboard", new DashboardHandler()));
-        await using HeadlessChromium chromium = await HeadlessChromium.LaunchAsync(executable!, ct);
-        CdpPage page = await chromium.NewPageAsync(ct);
-        var exceptions = new ConcurrentQueue<string>();
-        chromium.Client.EventReceived += e =>
-        {
-            if (e.SessionId == page.SessionId && e.Method == "Runtime.exceptionThrown")
-            {
-                exceptions.Enqueue(e.Params.GetRawText());
-            }
-        };
-        await page.SendAsync("Runtime.enable", cancellationToken: ct);
-        await SetViewportAsync(page, 1280, 800, mobile: false, ct);
-        await page.SendAsync("Page.navigate", new JsonObject { ["url"] = new Uri(server.Url, "debug/dashboard").ToString() }, ct);
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
 
         JsonElement charts = await Poll.UntilAsync(
             c => page.EvaluateAsync(ChartsScript, c),
@@ -349,7 +317,305 @@ public class DashboardHandlerBrowserTests
             ct);
         int after = (await page.EvaluateAsync("+document.querySelector('[data-chart=heap]').dataset.points", ct)).GetInt32();
         after.Should().BeInRange(1, 2, $"the history starts over for a new process (it had {before} points)");
-        exceptions.Should().BeEmpty();
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task The_apps_meters_are_drawn_as_rates_values_and_histogram_quantiles_with_the_top_series_and_a_cap()
+    {
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        var meters = new ScriptedMeters();
+        var script = new ScriptedStats { Exports = meters.Write };
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .HandleFunc("/api/stats", script.ServeAsync)
+            .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { Title = "Job queue" })));
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
+
+        JsonElement drawn = await Poll.UntilAsync(
+            c => page.EvaluateAsync(MetersScript, c),
+            v => v.GetProperty("meters").GetArrayLength() > 0 && v.GetProperty("meters").EnumerateArray().All(m => m.GetProperty("points").GetInt32() >= 3),
+            Step,
+            "three points on every meter chart",
+            ct);
+        TestContext.Progress.WriteLine(drawn.GetRawText());
+        var charts = drawn.GetProperty("meters").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+        charts.Should().HaveCount(24, "the page draws at most 24 instruments");
+        charts.Keys.Take(7).Should().Equal("jobs.completed", "cpu.time", "queue.length", "temperature", "cache.size", "connections", "job.duration");
+        drawn.GetProperty("capped").GetString().Should().Be(
+            "24 instruments drawn; 3 more are in /api/stats: filler.17, filler.18, filler.19");
+        drawn.GetProperty("charts").GetInt32().Should().Be(9, "the runtime charts stay as they were");
+
+        // Counters: a rate per second per series, the top five by value, the rest counted.
+        charts["jobs.completed"].GetProperty("value").GetString().Should().Be("total 28 job/s", "queues a-g gain 1-7 jobs a second");
+        charts["jobs.completed"].GetProperty("legend").GetString().Should().Be(
+            "queue=c|queue=d|queue=e|queue=f|queue=g|+2 more");
+        charts["jobs.completed"].GetProperty("lines").GetInt32().Should().Be(5);
+        charts["jobs.completed"].GetProperty("title").GetString().Should().Be("jobs.completed counter · {job}");
+        charts["cpu.time"].GetProperty("value").GetString().Should().Be("0.5 s/s");
+
+        // Up-down counters and gauges: the value, in the instrument's unit.
+        charts["queue.length"].GetProperty("value").GetString().Should().Be("12 job");
+        charts["queue.length"].GetProperty("legend").GetString().Should().Be("value");
+        charts["temperature"].GetProperty("value").GetString().Should().Be("21.5 Cel");
+        charts["temperature"].GetProperty("ticks").GetString().Should().Contain("20 Cel", "short units label the axis as ms and % do");
+        charts["cache.size"].GetProperty("value").GetString().Should().Be("3.00 MiB");
+        charts["connections"].GetProperty("value").GetString().Should().Be("-3");
+        charts["connections"].GetProperty("ticks").GetString().Should().StartWith("-3|-2|-1|0|", "an up-down counter may go below zero");
+
+        // Histograms: p50/p90/p99 of each two-second window's 20 observations (ten in (0, 10], ten in (50, 100]).
+        charts["job.duration"].GetProperty("legend").GetString().Should().Be("p50|p90|p99");
+        charts["job.duration"].GetProperty("value").GetString().Should().Be("p99 99 ms · 10 /s");
+        charts["job.duration"].GetProperty("lines").GetInt32().Should().Be(3);
+        charts["job.duration"].GetProperty("note").GetString().Should().StartWith("").And.Contain("quantiles estimated from the buckets");
+        string tip = await HoverAsync(page, "[data-meter=\"job.duration\"]", 0.95, "mean", ct);
+        tip.Should().MatchRegex(@"^\d\d:\d\d:\d\dp50: 10 msp90: 90 msp99: 99 msobserved 10 /s · mean 37.5 ms$");
+
+        // The axis starts at the first point: the gauge's line begins at the plot's left edge.
+        drawn.GetProperty("firstX").GetString().Should().Be("M58.0", "the first point sits at the left of the plot, not in a sliver at the right");
+
+        // Published values: numbers as cards with a sparkline, strings in the header; the title names the app.
+        drawn.GetProperty("cards").GetString().Should().MatchRegex(@"^queue_depth:\d+:\d+$");
+        drawn.GetProperty("identity").GetString().Should().StartWith("build 1.4.2+abc123feature_flag true");
+        drawn.GetProperty("h1").GetString().Should().Be("Job queue");
+        drawn.GetProperty("title").GetString().Should().Be("Job queue · pid 1234 · StatsHandler dashboard");
+
+        // A series that appears later joins without a reload, and pushes the smallest out of the top five.
+        meters.LateSeries = true;
+        JsonElement legend = await Poll.UntilAsync(
+            c => page.EvaluateAsync("[...document.querySelectorAll('[data-meter=\"jobs.completed\"] .legend > span')].map(e => e.textContent).join('|')", c),
+            v => v.GetString()!.Contains("queue=h", StringComparison.Ordinal),
+            Step,
+            "the late series in the legend",
+            ct);
+        legend.GetString().Should().Be("queue=d|queue=e|queue=f|queue=g|queue=h|+3 more");
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task A_live_apps_meters_join_the_runtime_charts_in_light_dark_and_phone_screenshots()
+    {
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        TestContext.Progress.WriteLine($"Dashboard screenshots go to {shots}");
+
+        // A small job-queue app, as the issue that asked for this page tried: jobs done per queue, how long they took,
+        // how many wait, busy workers, a version string and a retry count.
+        using var meter = new Meter($"JobQueue.{Guid.NewGuid():N}");
+        Counter<long> done = meter.CreateCounter<long>("jobs.completed", "{job}", "Jobs finished, by queue.");
+        Histogram<double> duration = meter.CreateHistogram<double>(
+            "job.duration", "ms", "Time a job takes.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 25, 50, 100, 250, 500, 1000] });
+        UpDownCounter<int> queued = meter.CreateUpDownCounter<int>("jobs.queued", "{job}", "Jobs waiting.");
+        int busy = 0, retried = 0, depth = 0;
+        meter.CreateObservableGauge("workers.busy", () => Volatile.Read(ref busy), "{worker}", "Workers running a job now.");
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats")
+            .ExportMeters(meter.Name)
+            .Publish("app_version", () => "1.4.2")
+            .Publish("jobs_retried", () => Volatile.Read(ref retried))
+            .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { Title = "Job queue" })));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task churn = ChurnAsync(stop.Token);
+        Task work = Task.Run(async () =>
+        {
+            string[] queues = ["emails", "reports", "thumbnails"];
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            var random = new Random(12);
+            int n = 0;
+            try
+            {
+                while (await tick.WaitForNextTickAsync(stop.Token))
+                {
+                    int q = random.Next(10) switch { < 6 => 0, < 9 => 2, _ => 1 };
+                    double ms = Math.Exp(random.NextDouble() * 2 + (q * 1.5) + 1.5 + (0.5 * Math.Sin(++n / 200.0)));
+                    done.Add(1, new KeyValuePair<string, object?>("queue", queues[q]));
+                    duration.Record(ms);
+                    int arrived = random.Next(Math.Sin(n / 150.0) > 0 ? 3 : 2), left = depth + arrived > 0 ? 1 : 0;
+                    depth += arrived - left;
+                    queued.Add(arrived - left);
+                    Volatile.Write(ref busy, 2 + random.Next(3) + (int)(3 * Math.Abs(Math.Sin(n / 120.0))));
+                    if (random.Next(40) == 0)
+                    {
+                        Interlocked.Increment(ref retried);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The test is over.
+            }
+        });
+        try
+        {
+            await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(server.Url, "debug/dashboard"), ct);
+            CdpPage page = browser.Page;
+            await SetColorSchemeAsync(page, "light", ct);
+
+            // Twenty answers give the charts some history for the pictures.
+            JsonElement drawn = await Poll.UntilAsync(
+                c => page.EvaluateAsync(MetersScript, c),
+                v => v.GetProperty("meters").GetArrayLength() == 4 && v.GetProperty("meters").EnumerateArray().All(m => m.GetProperty("points").GetInt32() >= 20),
+                TimeSpan.FromSeconds(45),
+                "twenty points on each of the four meter charts",
+                ct);
+            TestContext.Progress.WriteLine(drawn.GetRawText());
+            var charts = drawn.GetProperty("meters").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+            charts.Keys.Should().Equal("jobs.completed", "job.duration", "jobs.queued", "workers.busy");
+            charts["jobs.completed"].GetProperty("legend").GetString()!.Split('|').Should().BeEquivalentTo("queue=emails", "queue=reports", "queue=thumbnails");
+            charts["jobs.completed"].GetProperty("value").GetString().Should().MatchRegex(@"^total \d+(\.\d+)? job/s$");
+            charts["job.duration"].GetProperty("value").GetString().Should().MatchRegex(@"^p99 \d+(\.\d+)? ms · \d+(\.\d+)? /s$");
+            charts["job.duration"].GetProperty("lines").GetInt32().Should().Be(3);
+            charts["workers.busy"].GetProperty("value").GetString().Should().MatchRegex(@"^\d+ worker$");
+            drawn.GetProperty("cards").GetString().Should().MatchRegex(@"^jobs_retried:\d+:\d+$");
+            drawn.GetProperty("identity").GetString().Should().StartWith("app_version 1.4.2");
+            drawn.GetProperty("h1").GetString().Should().Be("Job queue");
+
+            // The whole page, light then dark, with the histogram's read-out open.
+            int height = (await page.EvaluateAsync("document.documentElement.scrollHeight", ct)).GetInt32();
+            await SetViewportAsync(page, 1280, height, mobile: false, ct);
+            await HoverAsync(page, "[data-meter=\"job.duration\"]", 0.7, "mean", ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280-light.png"), ct);
+            await UseDarkSchemeAsync(page, ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-1280-dark.png"), ct);
+
+            // A phone, scrolled to the app's metrics: one column, nothing wider than the screen.
+            await MoveMouseAsync(page, 2, 2, ct);
+            await SetColorSchemeAsync(page, "light", ct);
+            await SetViewportAsync(page, 390, 844, mobile: true, ct);
+            await Poll.UntilAsync(
+                c => page.EvaluateAsync("+document.querySelector('[data-meter] svg').getAttribute('width')", c),
+                w => w.ValueKind == JsonValueKind.Number && w.GetDouble() is > 0 and <= 370,
+                Step,
+                "the meter charts to redraw for a 390 px phone",
+                ct);
+            (await page.EvaluateAsync("document.documentElement.scrollWidth", ct)).GetInt32().Should().BeLessThanOrEqualTo(390);
+            await page.EvaluateAsync("document.getElementById('app').scrollIntoView()", ct);
+            await page.ScreenshotAsync(Path.Combine(shots, "dashboard-390x844-phone.png"), ct);
+            browser.Exceptions.Should().BeEmpty();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(churn, work);
+        }
+    }
+
+    private const string MetersScript =
+        "(() => ({ meters: [...document.querySelectorAll('[data-meter]')].map(e => ({ name: e.dataset.meter, points: +e.dataset.points, " +
+        "value: e.querySelector('.value').textContent, title: e.querySelector('h2').textContent, " +
+        "legend: [...e.querySelectorAll('.legend > span')].map(x => x.textContent).join('|'), " +
+        "lines: e.querySelectorAll('svg path.ln').length, note: e.querySelector('.note').textContent, " +
+        "ticks: [...e.querySelectorAll('svg text.tick')].map(x => x.textContent).join('|') })), " +
+        "charts: document.querySelectorAll('[data-chart]').length, capped: document.getElementById('meters-note')?.textContent, " +
+        "firstX: (document.querySelector('[data-meter=\"queue.length\"] svg path.ln') || { getAttribute: () => '' }).getAttribute('d').split(' ')[0], " +
+        "cards: [...document.querySelectorAll('[data-published]')].map(e => e.dataset.published + ':' + e.querySelector('.value').textContent + ':' + e.dataset.points).join('|'), " +
+        "identity: document.getElementById('identity')?.textContent, h1: document.querySelector('h1')?.textContent, title: document.title }))()";
+
+    /// <summary>
+    /// Meters of every kind with known values per answer (two seconds apart): seven queues gaining 1-7 jobs a second,
+    /// a histogram gaining ten observations in (0, 10] ms and ten in (50, 100] ms per answer, and 20 filler gauges so
+    /// the page's cap of 24 charts is met.
+    /// </summary>
+    private sealed class ScriptedMeters
+    {
+        private volatile bool _late;
+        private long _lateFrom;
+
+        public bool LateSeries { get => _late; set => _late = value; }
+
+        public void Write(System.Text.Json.Utf8JsonWriter w, long n)
+        {
+            w.WriteStartArray("meters");
+            Instrument(w, "jobs.completed", "counter", "{job}", "Jobs finished.", () =>
+            {
+                foreach (int i in Enumerable.Range(0, 7))
+                {
+                    Series(w, "queue", ((char)('a' + i)).ToString(), 2.0 * (i + 1) * n);
+                }
+
+                if (_late)
+                {
+                    long from = Interlocked.CompareExchange(ref _lateFrom, n, 0) is 0 ? n : Interlocked.Read(ref _lateFrom);
+                    Series(w, "queue", "h", 100.0 * (n - from + 1));
+                }
+            });
+            Instrument(w, "cpu.time", "observable_counter", "s", "", () => Series(w, null, null, 1.0 * n));
+            Instrument(w, "queue.length", "up_down_counter", "{job}", "", () => Series(w, null, null, 12));
+            Instrument(w, "temperature", "observable_gauge", "Cel", "", () => Series(w, null, null, 21.5));
+            Instrument(w, "cache.size", "gauge", "By", "", () => Series(w, null, null, 3 * 1024 * 1024));
+            Instrument(w, "connections", "observable_up_down_counter", "", "", () => Series(w, null, null, -3));
+            Instrument(w, "job.duration", "histogram", "ms", "Time a job takes.", () =>
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("tags");
+                w.WriteEndObject();
+                w.WriteNumber("count", 20 * n);
+                w.WriteNumber("sum", 750 * n);
+                w.WriteStartArray("bucket_counts");
+                foreach (long count in new[] { 10 * n, 0, 10 * n, 0 })
+                {
+                    w.WriteNumberValue(count);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }, bounds: [10, 50, 100]);
+            foreach (int i in Enumerable.Range(0, 20))
+            {
+                Instrument(w, $"filler.{i:00}", "observable_gauge", "", "", () => Series(w, null, null, i));
+            }
+
+            w.WriteEndArray();
+            w.WriteStartObject("published");
+            w.WriteString("build", "1.4.2+abc123");
+            w.WriteNumber("queue_depth", 7 + n);
+            w.WriteBoolean("feature_flag", true);
+            w.WriteEndObject();
+        }
+
+        private static void Instrument(
+            System.Text.Json.Utf8JsonWriter w, string name, string kind, string unit, string description, Action series, double[]? bounds = null)
+        {
+            w.WriteStartObject();
+            w.WriteString("meter", "JobQueue");
+            w.WriteString("name", name);
+            w.WriteString("kind", kind);
+            w.WriteString("unit", unit);
+            w.WriteString("description", description);
+            w.WriteNumber("dropped_series", 0);
+            if (bounds is not null)
+            {
+                w.WriteStartArray("bounds");
+                foreach (double bound in bounds)
+                {
+                    w.WriteNumberValue(bound);
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteStartArray("series");
+            series();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        private static void Series(System.Text.Json.Utf8JsonWriter w, string? tag, string? value, double number)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("tags");
+            if (tag is not null)
+            {
+                w.WriteString(tag, value);
+            }
+
+            w.WriteEndObject();
+            w.WriteNumber("value", number);
+            w.WriteEndObject();
+        }
     }
 
     /// <summary>Stats JSON with known values: time steps exactly two seconds per answer, counters by fixed amounts.</summary>
@@ -364,6 +630,9 @@ public class DashboardHandlerBrowserTests
         public bool FailNext { get => _failNext; set => _failNext = value; }
 
         public int Pid { get => _pid; set => _pid = value; }
+
+        /// <summary>Writes more keys (<c>meters</c>, <c>published</c>) into answer number n, 1-based.</summary>
+        public Action<System.Text.Json.Utf8JsonWriter, long>? Exports { get; init; }
 
         public Task ServeAsync(System.Net.HttpListenerContext context, CancellationToken ct)
         {
@@ -416,6 +685,7 @@ public class DashboardHandlerBrowserTests
                     w.WriteNumberValue(0.25);
                     w.WriteEndArray();
                     w.WriteNumber("exception_num", 10 * n);
+                    Exports?.Invoke(w, n);
                     w.WriteEndObject();
                 },
                 cancellationToken: ct);
@@ -501,6 +771,17 @@ public class DashboardHandlerBrowserTests
             new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = mobile ? 2 : 1, ["mobile"] = mobile },
             ct);
 
+    private static async Task UseDarkSchemeAsync(CdpPage page, CancellationToken ct)
+    {
+        await SetColorSchemeAsync(page, "dark", ct);
+        await Poll.UntilAsync(
+            c => page.EvaluateAsync("matchMedia('(prefers-color-scheme: dark)').matches", c),
+            v => v.ValueKind == JsonValueKind.True,
+            Step,
+            "the dark colour scheme",
+            ct);
+    }
+
     private static Task<JsonElement> SetColorSchemeAsync(CdpPage page, string scheme, CancellationToken ct) =>
         page.SendAsync(
             "Emulation.setEmulatedMedia",
@@ -523,6 +804,27 @@ public class DashboardHandlerBrowserTests
                 },
                 ct);
         }
+    }
+
+    /// <summary>
+    /// Scrolls the card into view, points at <paramref name="across"/> of its plot's width and returns the hover
+    /// read-out once it contains <paramref name="expected"/>.
+    /// </summary>
+    private static async Task<string> HoverAsync(CdpPage page, string card, double across, string expected, CancellationToken ct)
+    {
+        JsonElement at = await page.EvaluateAsync(
+            "(e => { e.scrollIntoView({ block: 'nearest' }); const r = e.getBoundingClientRect(); " +
+            $"return {{ x: r.left + r.width * {across.ToString(CultureInfo.InvariantCulture)}, y: r.top + r.height / 2 }}; }})" +
+            $"(document.querySelector('{card} .plot'))",
+            ct);
+        await MoveMouseAsync(page, at.GetProperty("x").GetDouble(), at.GetProperty("y").GetDouble(), ct);
+        JsonElement tip = await Poll.UntilAsync(
+            c => page.EvaluateAsync($"(t => t.hidden ? '' : t.textContent)(document.querySelector('{card} .tip'))", c),
+            v => v.GetString()!.Contains(expected, StringComparison.Ordinal),
+            Step,
+            $"the hover read-out of {card}",
+            ct);
+        return tip.GetString()!;
     }
 
     private static Task<JsonElement> MoveMouseAsync(CdpPage page, double x, double y, CancellationToken ct) =>

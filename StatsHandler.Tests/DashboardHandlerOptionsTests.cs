@@ -36,4 +36,35 @@ public class DashboardHandlerOptionsTests
 
         create.Should().Throw<ArgumentException>().WithMessage("*is null*");
     }
+
+    [Test]
+    public void The_title_is_the_option_or_else_the_entry_assemblys_name()
+    {
+        string entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "StatsHandler";
+
+        new DashboardHandlerOptions().Title.Should().BeNull();
+        new DashboardHandler().Title.Should().Be(entry);
+        new DashboardHandler(new DashboardHandlerOptions { Title = "Job queue" }).Title.Should().Be("Job queue");
+    }
+
+    [TestCase("", "*blank*")]
+    [TestCase("   ", "*blank*")]
+    [TestCase("Job\nqueue", "*control character*")]
+    public void A_blank_or_unprintable_title_is_refused_with_the_reason(string title, string reason)
+    {
+        Action create = () => _ = new DashboardHandler(new DashboardHandlerOptions { Title = title });
+
+        create.Should().Throw<ArgumentException>()
+            .WithMessage($"Invalid DashboardHandlerOptions.Title*")
+            .WithMessage(reason)
+            .Which.ParamName.Should().Be("options");
+    }
+
+    [Test]
+    public void A_title_longer_than_a_heading_can_show_is_refused()
+    {
+        Action create = () => _ = new DashboardHandler(new DashboardHandlerOptions { Title = new string('x', 101) });
+
+        create.Should().Throw<ArgumentException>().WithMessage("*101 characters long*");
+    }
 }

@@ -1,11 +1,14 @@
 using System.Net;
+using System.Reflection;
 
 namespace StatsHandler;
 
 /// <summary>
 /// Serves a live dashboard page that polls the JSON statistics endpoint once a second and charts the last five minutes:
 /// heap by generation, allocation rate, collections, pauses, CPU, working set, thread pool, lock contentions and
-/// exceptions. Mount it beside the JSON handler: <c>.Handle("/api/stats").Handle("/debug/dashboard", new DashboardHandler())</c>.
+/// exceptions; then a chart per instrument the server exports (<c>ExportMeters</c>) and a card per published number,
+/// with published strings in the header. Mount it beside the JSON handler:
+/// <c>.Handle("/api/stats").Handle("/debug/dashboard", new DashboardHandler())</c>.
 /// </summary>
 /// <remarks>
 /// <para>The page is one self-contained document built from the library's embedded resources when the handler is
@@ -21,20 +24,29 @@ public sealed class DashboardHandler : IStatsHandler
     private readonly DashboardPage _page;
 
     /// <summary>Creates a handler whose page polls <see cref="DashboardHandlerOptions.StatsUrl"/>.</summary>
-    /// <param name="options">The stats endpoint to poll; the defaults (<c>/api/stats</c>) when null.</param>
+    /// <param name="options">The stats endpoint to poll and the page's title; the defaults (<c>/api/stats</c>, the
+    /// entry assembly's name) when null.</param>
     /// <exception cref="ArgumentException">
-    /// <see cref="DashboardHandlerOptions.StatsUrl"/> is not a same-origin absolute path such as <c>/api/stats</c>.
+    /// <see cref="DashboardHandlerOptions.StatsUrl"/> is not a same-origin absolute path such as <c>/api/stats</c>, or
+    /// <see cref="DashboardHandlerOptions.Title"/> is blank, longer than 100 characters or holds a control character.
     /// </exception>
     public DashboardHandler(DashboardHandlerOptions? options = null)
     {
-        string statsUrl = (options ?? new DashboardHandlerOptions()).StatsUrl;
+        options ??= new DashboardHandlerOptions();
+        string statsUrl = options.StatsUrl;
         ValidateStatsUrl(statsUrl, nameof(options));
+        string title = options.Title ?? Assembly.GetEntryAssembly()?.GetName().Name ?? "StatsHandler";
+        ValidateTitle(title, nameof(options));
         StatsUrl = statsUrl;
-        _page = DashboardPage.Build(statsUrl);
+        Title = title;
+        _page = DashboardPage.Build(statsUrl, title);
     }
 
     /// <summary>The path of the JSON endpoint the page polls.</summary>
     public string StatsUrl { get; }
+
+    /// <summary>The name in the page's heading and tab: <see cref="DashboardHandlerOptions.Title"/> or the entry assembly's name.</summary>
+    public string Title { get; }
 
     /// <summary>Serves the page: the same pre-built bytes every time, with its security headers.</summary>
     /// <param name="context">The request and the response to write.</param>
@@ -49,6 +61,24 @@ public sealed class DashboardHandler : IStatsHandler
         headers["X-Content-Type-Options"] = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         return StatsResponse.WriteAsync(context, 200, HtmlContentType, _page.Html, cancellationToken);
+    }
+
+    private static void ValidateTitle(string title, string paramName)
+    {
+        string? problem = title switch
+        {
+            _ when string.IsNullOrWhiteSpace(title) => "it is blank",
+            { Length: > 100 } => $"it is {title.Length} characters long, more than the 100 a heading can show",
+            _ when title.Any(char.IsControl) => "it contains a control character",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw new ArgumentException(
+                $"Invalid DashboardHandlerOptions.Title '{title}': {problem}. Give the app's name, such as 'Order service', " +
+                "or leave it null for the entry assembly's name.",
+                paramName);
+        }
     }
 
     private static void ValidateStatsUrl(string? url, string paramName)

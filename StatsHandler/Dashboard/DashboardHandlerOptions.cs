@@ -12,4 +12,10 @@ public sealed class DashboardHandlerOptions
     /// Content-Security-Policy lets it talk to its own origin only, so a URL on another host would not load.
     /// </summary>
     public string StatsUrl { get; init; } = DefaultStatsUrl;
+
+    /// <summary>
+    /// The name the page shows in its heading and tab, such as <c>Order service</c>; at most 100 characters, no
+    /// control characters. Null (the default) means the entry assembly's name, or <c>StatsHandler</c> without one.
+    /// </summary>
+    public string? Title { get; init; }
 }

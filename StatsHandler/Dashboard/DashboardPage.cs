@@ -30,9 +30,9 @@ internal sealed class DashboardPage
     /// <summary>The <c>Content-Security-Policy</c> header value for <see cref="Html"/>.</summary>
     public string ContentSecurityPolicy { get; }
 
-    /// <summary>Builds the page for a validated same-origin <paramref name="statsUrl"/>.</summary>
+    /// <summary>Builds the page for a validated same-origin <paramref name="statsUrl"/>, headed <paramref name="title"/>.</summary>
     /// <exception cref="InvalidOperationException">A resource is missing or would break out of its element.</exception>
-    public static DashboardPage Build(string statsUrl)
+    public static DashboardPage Build(string statsUrl, string title = "StatsHandler")
     {
         string template = ReadResource("dashboard.html");
         string style = ReadResource("dashboard.css");
@@ -42,6 +42,7 @@ internal sealed class DashboardPage
 
         string html = template
             .Replace("{{stats-url}}", WebUtility.HtmlEncode(statsUrl), StringComparison.Ordinal)
+            .Replace("{{title}}", WebUtility.HtmlEncode(title), StringComparison.Ordinal)
             .Replace("/*{{style}}*/", style, StringComparison.Ordinal)
             .Replace("/*{{script}}*/", script, StringComparison.Ordinal);
 

@@ -6,7 +6,7 @@
   const PERIOD_MS = 1000;         // one request a second, never two at once
   const TIMEOUT_MS = 3000;        // a poll not answered by then counts as lost
   const GAP_MS = 2500;            // a missed poll or more breaks the line rather than bridging it
-  const MIN_SPAN_MS = 30000;      // the time axis shows at least 30 s, at most the history
+  const MIN_SPAN_MS = 10000;      // the time axis starts at the first point and spans 10 s or more, up to the history
   const statsUrl = document.querySelector('meta[name="stats-url"]').content;
 
   // ---- small helpers -------------------------------------------------------------------------------------------
@@ -102,6 +102,8 @@
       q: j.threadpool_queue_length,
       locks: rate('lock_contention_num'),
       exc: rate('exception_num'),
+      m: meterPoint(j, dt),
+      pub: publishedPoint(j),
     });
     prev = latest = j;
     takePauses(j);
@@ -210,37 +212,45 @@
   ];
 
   // ---- layout ------------------------------------------------------------------------------------------------------
-  const grid = $('charts');
-  for (const c of CHARTS) {
+  // The legend: a swatch per series, the limit's dashes, the gen2 marker, and how many series are not drawn.
+  const fillLegend = (c) => {
+    const items = c.series.map((name, i) => {
+      const item = h('span');
+      const label = h('span', null, name);
+      item.append(h('span', 'sw ' + (c.limit && i === 1 ? 'lim' : 'c' + i)), label);
+      if (c.limit && i === 1) c.limitLabel = label;
+      item.title = name; // a long tag list is cut short on screen
+      return item;
+    });
+    if (c.marks) {
+      const item = h('span');
+      item.append(h('span', 'sw mk'), 'gen2 collection');
+      items.push(item);
+    }
+    if (c.more > 0) items.push(h('span', 'more', '+' + c.more + ' more'));
+    c.legend.replaceChildren(...items);
+  };
+  const addCard = (c, parent) => {
     c.card = h('section', 'card');
-    c.card.dataset.chart = c.id;
+    if (c.meter) c.card.dataset.meter = c.title; else c.card.dataset.chart = c.id;
     c.card.dataset.points = '0';
     const head = h('div', 'head');
     const title = h('h2', null, c.title);
+    if (c.sub) title.append(' ', h('span', 'sub', c.sub));
+    if (c.help) title.title = c.help;
     title.id = 'h-' + c.id;
     c.card.setAttribute('aria-labelledby', title.id);
     c.out = h('output', 'value', '–');
     c.out.setAttribute('aria-live', 'off'); // an <output> is a live region: nine of them would be read out every second
     head.append(title, c.out);
-    const legend = h('div', 'legend');
-    c.series.forEach((name, i) => {
-      const item = h('span');
-      const label = h('span', null, name);
-      item.append(h('span', 'sw ' + (c.limit && i === 1 ? 'lim' : 'c' + i)), label);
-      legend.append(item);
-      if (c.limit && i === 1) c.limitLabel = label;
-    });
-    if (c.marks) {
-      const item = h('span');
-      item.append(h('span', 'sw mk'), 'gen2 collection');
-      legend.append(item);
-    }
+    c.legend = h('div', 'legend');
+    fillLegend(c);
     c.plot = h('div', 'plot');
     c.tip = h('div', 'tip');
     c.tip.hidden = true;
     c.plot.append(c.tip);
     c.noteEl = h('p', 'note');
-    c.card.append(head, legend, c.plot, c.noteEl);
+    c.card.append(head, c.legend, c.plot, c.noteEl);
     if (c.id === 'pause') {
       dist.el = h('div', 'dist');
       dist.el.hidden = true;
@@ -249,10 +259,12 @@
       dist.el.append(dist.bars, dist.label);
       c.card.append(dist.el);
     }
-    grid.append(c.card);
+    parent.append(c.card);
     c.plot.addEventListener('pointermove', (e) => { c.hoverX = e.clientX - c.plot.getBoundingClientRect().left; hover(c); });
     c.plot.addEventListener('pointerleave', () => { c.hoverX = null; hover(c); });
-  }
+  };
+  const grid = $('charts');
+  for (const c of CHARTS) addCard(c, grid);
 
   // ---- drawing -----------------------------------------------------------------------------------------------------
   const M = { l: 58, r: 10, t: 8, b: 20 };
@@ -260,7 +272,7 @@
   // The y scale: a top of 1, 2 or 5 times a power of ten (of the byte unit for bytes), and four or five ticks.
   const yScale = (max, c) => {
     if (c.max) return { top: c.max, step: c.max / 4, div: 1, unit: c.unit || '' };
-    let div = 1, unit = '';
+    let div = 1, unit = c.tickUnit || '';
     if (c.bytes) { const i = max > 0 ? unitOf(max) : 2; div = 1024 ** i; unit = UNITS[i]; } // nothing yet: a MiB scale
     const m = max > 0 ? max / div : 1;
     let step = niceStep(m / 4);
@@ -280,29 +292,34 @@
     if (!W || !H) return;
     const pw = Math.max(10, W - M.l - M.r), ph = Math.max(10, H - M.t - M.b);
     const root = s('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'h-' + c.id });
-    const tEnd = pts.length ? pts[pts.length - 1].t : Date.now();
-    const span = Math.min(HISTORY * 1000, Math.max(MIN_SPAN_MS, pts.length ? tEnd - pts[0].t : 0));
-    const tStart = tEnd - span;
+    // The axis starts at the first point and grows with the history, rather than drawing a sliver at the right edge.
+    const tLast = pts.length ? pts[pts.length - 1].t : Date.now();
+    const tStart = pts.length ? Math.max(pts[0].t, tLast - HISTORY * 1000) : tLast;
+    const span = Math.max(MIN_SPAN_MS, tLast - tStart);
+    const tEnd = tStart + span;
     const rows = [];
     for (const p of pts) if (p.t >= tStart) rows.push({ t: p.t, v: c.get(p), p });
 
-    let max = 0;
+    let max = 0, min = 0; // min goes below 0 only for an app's gauges and up-down counters
     for (const r of rows) {
       let top = 0;
-      for (const v of r.v) if (fin(v)) top = c.stacked ? top + v : Math.max(top, v);
+      for (const v of r.v) if (fin(v)) { top = c.stacked ? top + v : Math.max(top, v); min = Math.min(min, v); }
       max = Math.max(max, top);
     }
     const limit = c.limit && latest ? latest.memory_limit : 0;
     const limitShown = limit > 0 && limit <= Math.max(max, 1) * 1.5;
     if (limitShown) max = Math.max(max, limit);
     if (c.limitLabel) c.limitLabel.textContent = limit > 0 && !limitShown ? 'memory limit (far above)' : 'memory limit';
-    const sc = yScale(max, c);
+    const sc = yScale(max - min, c);
+    const bot = min < 0 ? -Math.ceil(-min / sc.step - 1e-9) * sc.step : 0;
+    if (min < 0) sc.top = Math.max(bot + sc.step, max > 0 ? Math.ceil(max / sc.step - 1e-9) * sc.step : 0);
     const X = (t) => M.l + ((t - tStart) / span) * pw;
-    const Y = (v) => M.t + ph - (Math.min(v, sc.top) / sc.top) * ph;
+    const Y = (v) => M.t + ph - ((Math.max(bot, Math.min(v, sc.top)) - bot) / (sc.top - bot)) * ph;
 
     // Grid and y ticks.
     const dec = Math.max(0, -Math.floor(Math.log10(sc.step / sc.div) + 1e-9));
-    for (let v = 0; v <= sc.top + sc.step / 2; v += sc.step) {
+    for (let i = 0, v = bot; v <= sc.top + sc.step / 2; v = bot + ++i * sc.step) {
+      if (Math.abs(v) < sc.step / 1e6) v = 0;
       const y = Math.round(Y(v)) + 0.5;
       root.append(s('line', { x1: M.l, x2: M.l + pw, y1: y, y2: y }, v === 0 ? 'ax' : 'gl'));
       const label = v === 0 ? '0' : trim((v / sc.div).toFixed(dec)) + (sc.unit ? ' ' + sc.unit : '');
@@ -409,10 +426,229 @@
     if (c.stacked) lines.push(h('div', null, 'total: ' + c.fmt(best.v.reduce((a, b) => a + b, 0))));
     if (c.marks && best.p.gen2) lines.push(h('div', null, 'gen2 collections: ' + best.p.gen2));
     if (c.limit && best.p.limit > 0) lines.push(h('div', null, 'limit: ' + bytes(best.p.limit)));
+    if (c.extra) lines.push(h('div', null, c.extra(best.p)));
     c.tip.replaceChildren(...lines);
     c.tip.hidden = false;
     const w = c.tip.offsetWidth, W = c.plot.clientWidth;
     c.tip.style.left = (x + 12 + w <= W ? x + 12 : Math.max(0, x - 12 - w)) + 'px';
+  };
+
+  // ---- the app's meters and published values ----------------------------------------------------------------------------
+  // One chart per exported instrument, from the JSON's `meters`: counters as a rate per second, up-down counters and
+  // gauges as values, histograms as p50/p90/p99 of what was observed between two polls. Published numbers get a card
+  // with a sparkline, published strings a place in the header.
+  const MAX_METER_CHARTS = 24;   // more instruments than this are named below the charts, not drawn
+  const TOP_SERIES = 5;          // series drawn per chart (one per colour); the legend counts the rest
+  const QUANTILES = [0.5, 0.9, 0.99];
+  const appTitle = $('title').textContent;
+  const appSection = $('app'), meterGrid = $('meters'), cardGrid = $('cards'), metersNote = $('meters-note');
+  const meterCharts = new Map(); // instrument key -> chart, in the order the instruments first appeared
+  const pubCards = new Map();    // published name -> card
+  const skipped = new Set();     // names of the instruments over the cap
+  const instKey = (i) => i.meter + '\n' + i.name;
+  const tagKey = (tags) => JSON.stringify(tags || {});
+  const tagText = (tags) => Object.entries(tags || {}).map(([k, v]) => k + '=' + v).join(', ');
+  const isRate = (kind) => kind === 'counter' || kind === 'observable_counter';
+
+  // Prometheus's histogram_quantile over one window's bucket counts (per bucket, the last one above the top bound):
+  // linear inside the bucket that holds the rank, the lowest bucket from 0, a rank above the top bound capped at it.
+  // The library's HistogramEstimates applies the same rules to the JSON's since-start estimates.
+  const quantile = (q, bounds, counts) => {
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (!bounds.length || counts.length !== bounds.length + 1 || !(total > 0)) return null;
+    const rank = q * total;
+    let below = 0;
+    for (let i = 0; i < bounds.length; i++) {
+      if (counts[i] > 0 && below + counts[i] >= rank) {
+        if (i === 0 && bounds[0] <= 0) return bounds[0];
+        const lo = i ? bounds[i - 1] : 0;
+        return lo + ((bounds[i] - lo) * (rank - below)) / counts[i];
+      }
+      below += counts[i];
+    }
+    return bounds[bounds.length - 1];
+  };
+
+  // Units as the runtime charts show theirs: bytes scaled, a {word} as its word, short units (ms, s, %) on the axis.
+  const units = (unit) => {
+    if (unit === 'By') return { bytes: true, fmt: bytes, rate: (v) => (fin(v) ? bytes(v) + '/s' : '–') };
+    const word = /^\{.+\}$/.test(unit) ? unit.slice(1, -1) : unit === '1' ? '' : unit;
+    return {
+      tick: word === unit && word.length <= 3 ? word : '',
+      fmt: (v) => (fin(v) ? num(v) + (word ? ' ' + word : '') : '–'),
+      rate: (v) => (fin(v) ? num(v) + ' ' + word + '/s' : '–'),
+    };
+  };
+
+  const meterChart = (inst, key) => {
+    let c = meterCharts.get(key);
+    if (c) return c;
+    if (meterCharts.size >= MAX_METER_CHARTS) {
+      skipped.add(inst.name);
+      return null;
+    }
+    const kind = String(inst.kind), hist = kind === 'histogram', rate = isRate(kind), u = units(String(inst.unit || ''));
+    c = {
+      meter: true, id: 'm' + meterCharts.size, title: String(inst.name), key, kind, inst, labels: new Map(), order: new Map(),
+      keys: [], series: hist ? ['p50', 'p90', 'p99'] : [], more: 0, bytes: u.bytes, tickUnit: rate ? '' : u.tick,
+      fmt: rate ? u.rate : u.fmt, sub: kind.replace(/_/g, ' ') + (inst.unit ? ' · ' + inst.unit : ''), help: inst.description,
+    };
+    const at = (p) => p.m && p.m.get(key);
+    if (hist) {
+      c.get = (p) => (at(p) ? at(p).q : [null, null, null]);
+      c.value = (p) => (at(p) ? 'p99 ' + c.fmt(at(p).q[2]) + ' · ' + num(at(p).rate) + ' /s' : '–');
+      c.extra = (p) => (at(p) ? 'observed ' + num(at(p).rate) + ' /s · mean ' + c.fmt(at(p).mean) : '');
+    } else {
+      c.get = (p) => c.keys.map((k) => (at(p) ? at(p).get(k) : null));
+      c.value = (p) => {
+        let total = 0, top = null;
+        for (const v of (at(p) || new Map()).values()) if (fin(v)) { total += v; top = top == null ? v : Math.max(top, v); }
+        const n = at(p) ? at(p).size : 0;
+        return n < 2 ? c.fmt(top) : kind.endsWith('gauge') ? 'max ' + c.fmt(top) : 'total ' + c.fmt(total);
+      };
+    }
+    c.note = () => {
+      const i = c.inst, all = i.series || [], parts = [];
+      if (hist) {
+        parts.push(num(all.reduce((a, x) => a + (x.count || 0), 0)) + ' observed since start' + (all.length > 1 ? ', ' + all.length + ' series combined' : ''));
+        parts.push('quantiles estimated from the buckets');
+      } else if (rate) {
+        parts.push(u.fmt(all.reduce((a, x) => a + (fin(x.value) ? x.value : 0), 0)) + ' since start');
+      }
+      if (!all.length) parts.push('no measurement yet');
+      if (i.dropped_series > 0) parts.push(num(i.dropped_series) + ' series dropped at the cap');
+      if (i.description) parts.push(i.description);
+      return parts.join(' · ');
+    };
+    addCard(c, meterGrid);
+    meterCharts.set(key, c);
+    return c;
+  };
+
+  // One poll's numbers per instrument: a series' rate or value by its tags, or a histogram's quantiles, count rate and
+  // mean over the observations since the previous poll, all series combined (a series new since then started at 0).
+  const meterPoint = (j, dt) => {
+    const out = new Map();
+    if (!Array.isArray(j.meters)) return out;
+    const before = prev && prev.ix;
+    const ix = (j.ix = new Map());
+    for (const inst of j.meters) {
+      const key = instKey(inst), series = new Map();
+      for (const x of inst.series || []) series.set(tagKey(x.tags), x);
+      ix.set(key, series);
+      const c = meterChart(inst, key);
+      if (!c) continue;
+      c.inst = inst;
+      const old = before && before.get(key), known = !!old && dt > 0;
+      if (c.kind === 'histogram') {
+        const bounds = Array.isArray(inst.bounds) ? inst.bounds : [];
+        const counts = new Array(bounds.length + 1).fill(0);
+        let n = 0, sum = 0, ok = known;
+        for (const [k, x] of series) {
+          const o = old && old.get(k);
+          if (!Array.isArray(x.bucket_counts) || x.bucket_counts.length !== counts.length || (o && x.count < o.count)) { ok = false; continue; }
+          n += x.count - (o ? o.count : 0);
+          sum += x.sum - (o ? o.sum : 0);
+          x.bucket_counts.forEach((b, i) => { counts[i] += b - (o ? o.bucket_counts[i] : 0); });
+        }
+        out.set(key, ok ? { q: QUANTILES.map((q) => quantile(q, bounds, counts)), rate: n / dt, mean: n > 0 && fin(sum) ? sum / n : null } : null);
+        continue;
+      }
+      const values = new Map();
+      for (const [k, x] of series) {
+        if (!c.order.has(k)) c.order.set(k, c.order.size);
+        c.labels.set(k, tagText(x.tags));
+        if (!isRate(c.kind)) { values.set(k, fin(x.value) ? x.value : null); continue; }
+        // A counter series new since the last poll counted from 0; an observable one may report a long-running total.
+        const o = old && old.get(k), was = o ? o.value : known && c.kind === 'counter' ? 0 : null;
+        values.set(k, known && fin(was) && fin(x.value) && x.value >= was ? (x.value - was) / dt : null);
+      }
+      out.set(key, values);
+    }
+    return out;
+  };
+
+  // The few series drawn: the largest by their latest value, kept in the order they appeared so colours stay put.
+  const pickSeries = (c, pts) => {
+    if (c.kind === 'histogram') return;
+    const latestOf = new Map();
+    for (const p of pts) {
+      const v = p.m && p.m.get(c.key);
+      if (v) for (const [k, x] of v) if (fin(x) || !latestOf.has(k)) latestOf.set(k, fin(x) ? Math.abs(x) : -1);
+    }
+    const ranked = [...latestOf.keys()].sort((a, b) => latestOf.get(b) - latestOf.get(a) || c.order.get(a) - c.order.get(b));
+    c.keys = ranked.slice(0, TOP_SERIES).sort((a, b) => c.order.get(a) - c.order.get(b));
+    const names = c.keys.map((k) => c.labels.get(k) || (isRate(c.kind) ? 'per second' : 'value'));
+    const more = ranked.length - c.keys.length;
+    if (names.join('\n') + '\n' + more !== c.shown) {
+      c.shown = names.join('\n') + '\n' + more;
+      c.series = names;
+      c.more = more;
+      fillLegend(c);
+    }
+  };
+
+  const publishedPoint = (j) => {
+    const out = {};
+    const pub = j.published && typeof j.published === 'object' ? j.published : {};
+    for (const name of Object.keys(pub)) {
+      if (!fin(pub[name])) continue;
+      out[name] = pub[name];
+      if (!pubCards.has(name)) {
+        const card = { name, el: h('section', 'card pub'), out: h('output', 'value', '–'), spark: h('div', 'spark') };
+        card.el.dataset.published = name;
+        card.out.setAttribute('aria-live', 'off');
+        card.el.append(h('h2', null, name), card.out, card.spark);
+        cardGrid.append(card.el);
+        pubCards.set(name, card);
+      }
+    }
+    return out;
+  };
+  const publishedTexts = (j) => {
+    const pub = j.published && typeof j.published === 'object' ? j.published : {};
+    return Object.keys(pub)
+      .filter((k) => typeof pub[k] === 'string' || typeof pub[k] === 'boolean')
+      .map((k) => [k + ' ', String(pub[k]).length > 60 ? String(pub[k]).slice(0, 59) + '…' : String(pub[k])]);
+  };
+
+  // A card's sparkline: its value over the history, scaled between its own lowest and highest.
+  const drawSpark = (card, pts) => {
+    const W = Math.floor(card.spark.clientWidth), H = 30;
+    if (!W) return;
+    const rows = pts.filter((p) => p.pub && fin(p.pub[card.name]));
+    const svg = s('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, 'aria-hidden': 'true' });
+    if (rows.length) {
+      const vs = rows.map((p) => p.pub[card.name]), lo = Math.min(...vs), hi = Math.max(...vs);
+      const t0 = rows[0].t, tw = Math.max(MIN_SPAN_MS, rows[rows.length - 1].t - t0);
+      let d = '', last = -Infinity;
+      for (const p of rows) {
+        const x = 1 + ((W - 2) * (p.t - t0)) / tw, y = hi > lo ? 2 + (H - 4) * (1 - (p.pub[card.name] - lo) / (hi - lo)) : H / 2;
+        d += (p.t - last > GAP_MS ? 'M' : 'L') + x.toFixed(1) + ' ' + y.toFixed(1);
+        last = p.t;
+      }
+      svg.append(s('path', { d }, 'ln c0'));
+    }
+    const old = card.spark.querySelector('svg');
+    if (old) old.replaceWith(svg); else card.spark.append(svg);
+    card.el.dataset.points = String(rows.length);
+    card.out.textContent = rows.length ? num(rows[rows.length - 1].pub[card.name]) : '–';
+  };
+
+  const renderApp = (pts) => {
+    appSection.hidden = !meterCharts.size && !pubCards.size;
+    if (appSection.hidden) return;
+    for (const c of meterCharts.values()) {
+      pickSeries(c, pts);
+      render(c, pts);
+    }
+    for (const card of pubCards.values()) drawSpark(card, pts);
+    const names = [...skipped];
+    metersNote.hidden = !names.length;
+    metersNote.textContent = names.length
+      ? MAX_METER_CHARTS + ' instruments drawn; ' + names.length + ' more are in ' + statsUrl + ': ' +
+        names.slice(0, 10).join(', ') + (names.length > 10 ? ', …' : '')
+      : '';
   };
 
   let frame = 0;
@@ -421,6 +657,7 @@
     const pts = points();
     for (const c of CHARTS) render(c, pts);
     renderDist();
+    renderApp(pts);
   };
   const schedule = () => { if (!frame) frame = requestAnimationFrame(renderAll); };
   new ResizeObserver(schedule).observe(grid);
@@ -430,10 +667,11 @@
   const showIdentity = (j) => {
     const gc = (j.gc_server ? 'server' : 'workstation') + (j.gc_concurrent ? ', concurrent' : '') + ', ' + j.gc_latency_mode;
     const items = [
+      ...publishedTexts(j),
       ['', j.dotnet_version], ['', j.os_description], ['', j.arch + ' · ' + j.cpu_num + ' CPUs'],
       ['pid ', String(j.pid)], ['up ', duration(j.uptime_seconds)], ['GC ', gc],
     ];
-    document.title = 'pid ' + j.pid + ' · StatsHandler dashboard';
+    document.title = appTitle + ' · pid ' + j.pid + ' · StatsHandler dashboard';
     identity.replaceChildren(...items.map(([label, value]) => {
       const item = h('span', null, label);
       item.append(h('b', null, value));

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
 using System.Text.Json;
 
 namespace StatsHandler;
@@ -25,6 +27,10 @@ internal static class ExportsJsonWriter
     private static readonly JsonEncodedText CountKey = JsonEncodedText.Encode("count");
     private static readonly JsonEncodedText SumKey = JsonEncodedText.Encode("sum");
     private static readonly JsonEncodedText BucketCountsKey = JsonEncodedText.Encode("bucket_counts");
+    private static readonly JsonEncodedText MeanKey = JsonEncodedText.Encode("mean");
+    private static readonly JsonEncodedText P50Key = JsonEncodedText.Encode("p50");
+    private static readonly JsonEncodedText P90Key = JsonEncodedText.Encode("p90");
+    private static readonly JsonEncodedText P99Key = JsonEncodedText.Encode("p99");
 
     /// <summary>
     /// Writes <c>meters</c> when the server exports meters, then <c>published</c> when it has published values. A
@@ -103,13 +109,7 @@ internal static class ExportsJsonWriter
         bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
         if (histogram)
         {
-            w.WriteStartArray(BoundsKey);
-            foreach (double bound in instrument.Bounds)
-            {
-                w.WriteNumberValue(bound);
-            }
-
-            w.WriteEndArray();
+            OneLineArray(w, BoundsKey, instrument.Bounds, []);
         }
 
         w.WriteStartArray(SeriesKey);
@@ -130,16 +130,21 @@ internal static class ExportsJsonWriter
             w.WriteEndObject();
             if (histogram)
             {
-                w.WriteNumber(CountKey, series.ReadHistogram(buckets, out double sum));
+                long count = series.ReadHistogram(buckets, out double sum);
+                w.WriteNumber(CountKey, count);
                 w.WritePropertyName(SumKey);
                 Number(w, sum);
-                w.WriteStartArray(BucketCountsKey);
-                foreach (long count in buckets)
-                {
-                    w.WriteNumberValue(count);
-                }
 
-                w.WriteEndArray();
+                // Estimates over everything recorded since the start, with the buckets' resolution, from this one copy.
+                w.WritePropertyName(MeanKey);
+                Number(w, Estimate(HistogramEstimates.Mean(sum, count)));
+                w.WritePropertyName(P50Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets)));
+                w.WritePropertyName(P90Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.9, instrument.Bounds, buckets)));
+                w.WritePropertyName(P99Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.99, instrument.Bounds, buckets)));
+                OneLineArray(w, BucketCountsKey, [], buckets);
             }
             else
             {
@@ -157,6 +162,71 @@ internal static class ExportsJsonWriter
 
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes the doubles, or else the longs, as one compact array, so <c>?pp=1</c> keeps it on one line as it keeps
+    /// <c>gc_pause</c>: an indented array puts each number on a line of its own.
+    /// </summary>
+    private static void OneLineArray(Utf8JsonWriter w, JsonEncodedText key, ReadOnlySpan<double> doubles, ReadOnlySpan<long> longs)
+    {
+        // The shortest round-trip form of a double is at most 24 bytes, a long 20; plus a comma each.
+        int most = 2 + (25 * (doubles.Length + longs.Length));
+        byte[]? rented = most > 512 ? ArrayPool<byte>.Shared.Rent(most) : null;
+        Span<byte> buffer = rented is not null ? rented : stackalloc byte[512];
+        int n = 0;
+        buffer[n++] = (byte)'[';
+        foreach (double value in doubles)
+        {
+            // Bounds are finite (the bridge checks them), so every one is a valid JSON number.
+            n += Comma(buffer, n);
+            value.TryFormat(buffer[n..], out int written, default, CultureInfo.InvariantCulture);
+            n += written;
+        }
+
+        foreach (long value in longs)
+        {
+            n += Comma(buffer, n);
+            Utf8Formatter.TryFormat(value, buffer[n..], out int written);
+            n += written;
+        }
+
+        buffer[n++] = (byte)']';
+        w.WritePropertyName(key);
+        w.WriteRawValue(buffer[..n], skipInputValidation: true);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static int Comma(Span<byte> buffer, int at)
+    {
+        if (at == 1)
+        {
+            return 0;
+        }
+
+        buffer[at] = (byte)',';
+        return 1;
+    }
+
+    /// <summary>Six significant digits: an estimate with bucket resolution has no use for seventeen.</summary>
+    private static double Estimate(double value)
+    {
+        if (!double.IsFinite(value) || value == 0)
+        {
+            return value;
+        }
+
+        int decimals = 5 - (int)Math.Floor(Math.Log10(Math.Abs(value)));
+        if (decimals >= 0)
+        {
+            return Math.Round(value, Math.Min(decimals, 15));
+        }
+
+        double scale = Math.Pow(10, -decimals);
+        return Math.Round(value / scale) * scale;
     }
 
     private static void Number(Utf8JsonWriter w, double value)
