@@ -12,7 +12,7 @@ public class PrometheusBenchmarks
 {
     private PrometheusHandler _runtimeOnly = null!;
     private PrometheusHandler _withMeters = null!;
-    private ServerExports _exports = null!;
+    private StatsRegistry _exports = null!;
     private Meter _meter = null!;
 
     [GlobalSetup]
@@ -20,8 +20,8 @@ public class PrometheusBenchmarks
     {
         _runtimeOnly = new PrometheusHandler();
         _meter = new Meter("Bench.App");
-        _exports = new ServerExports(_ => { });
-        _exports.ExportMeters(["Bench.App"]);
+        _exports = new StatsRegistry();
+        _exports.ExportMeters("Bench.App");
         for (int c = 0; c < 10; c++)
         {
             Counter<long> counter = _meter.CreateCounter<long>($"bench.requests.{c}", "{request}");

@@ -14,11 +14,12 @@ namespace StatsHandler;
 public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
 {
     private readonly JsonBufferPool _buffers = new();
+    private readonly JsonWriterCache _cache = new();
     private readonly RuntimeStatsCollector _collector;
     private readonly RuntimeStatsHandlerOptions _options;
-    private readonly ServerExports? _exports;
+    private readonly StatsRegistry? _registry;
 
-    /// <summary>Creates a handler.</summary>
+    /// <summary>Creates a handler that writes the runtime statistics only, read by a probe of its own.</summary>
     /// <param name="options">Output and sampling options; the defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
     public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options = null)
@@ -26,11 +27,22 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     {
     }
 
-    internal RuntimeStatsHandler(RuntimeStatsHandlerOptions? options, ServerExports? exports)
+    /// <summary>
+    /// Creates a handler that also writes <paramref name="registry"/>'s meters and published values, and reads the
+    /// runtime probe the registry's other handlers read (so their counts agree), for example
+    /// <c>new RuntimeStatsHandler(new RuntimeStatsHandlerOptions { Indented = true }, server.Registry)</c>.
+    /// </summary>
+    /// <param name="options">Output and sampling options; the defaults when null.</param>
+    /// <param name="registry">The exports to write and the probe to share; none (a probe of its own) when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="registry"/> has been disposed.</exception>
+    public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options, StatsRegistry? registry)
     {
         _options = options ?? new RuntimeStatsHandlerOptions();
-        _collector = new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval);
-        _exports = exports;
+        _collector = registry is null
+            ? new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval)
+            : new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval, registry.Probe());
+        _registry = registry;
     }
 
     /// <summary>Serves one request with a fresh snapshot.</summary>
@@ -57,10 +69,10 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     /// <summary>Takes a snapshot and writes the response body into a pooled buffer; return the lease when sent.</summary>
     internal JsonBufferPool.Lease Render(bool indented)
     {
-        _exports?.Meters?.Observe();
+        _registry?.Meters?.Observe();
         RuntimeStats stats = _collector.Capture();
         JsonBufferPool.Lease lease = _buffers.Rent(indented);
-        RuntimeStatsJsonWriter.Write(lease.Writer, in stats, _exports);
+        RuntimeStatsJsonWriter.Write(lease.Writer, in stats, _registry, _cache);
         lease.Writer.Flush();
         if (_options.NewLineTerminated)
         {
@@ -73,6 +85,6 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     /// <summary>Gives back a buffer <see cref="Render"/> lent.</summary>
     internal void Return(JsonBufferPool.Lease lease) => _buffers.Return(lease);
 
-    /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
+    /// <summary>Stops the handler's exception counting and closes the handles it keeps open (a registry's shared probe stays open). Idempotent.</summary>
     public void Dispose() => _collector.Dispose();
 }

@@ -36,7 +36,7 @@ internal static class ExportsJsonWriter
     /// Writes <c>meters</c> when the server exports meters, then <c>published</c> when it has published values. A
     /// published value whose callback throws is left out and reported.
     /// </summary>
-    public static void Write(Utf8JsonWriter w, ServerExports exports)
+    public static void Write(Utf8JsonWriter w, StatsRegistry exports)
     {
         MeterBridge? meters = exports.Meters;
         if (meters is not null)
@@ -65,7 +65,7 @@ internal static class ExportsJsonWriter
                 continue;
             }
 
-            w.WritePropertyName(value.Name);
+            w.WritePropertyName(value.JsonName);
             switch (reading.Kind)
             {
                 case PublishedKind.Integer:
@@ -96,14 +96,15 @@ internal static class ExportsJsonWriter
 
     private static void WriteInstrument(Utf8JsonWriter w, InstrumentState instrument)
     {
+        // The instrument's text is encoded on its first scrape and kept, so a scrape escapes no string twice.
+        JsonInstrument form = instrument.JsonForm ??= new JsonInstrument(instrument);
         w.WriteStartObject();
-        // Names and descriptions are the app's text: a lone surrogate in them would make the JSON writer throw.
-        w.WriteString(MeterKey, PublishedValue.ValidUtf16(instrument.Instrument.Meter.Name));
-        w.WriteString(NameKey, PublishedValue.ValidUtf16(instrument.Instrument.Name));
-        w.WriteString(PrometheusNameKey, instrument.MetricName);
-        w.WriteString(KindKey, instrument.KindName);
-        w.WriteString(UnitKey, PublishedValue.ValidUtf16(instrument.Instrument.Unit ?? string.Empty));
-        w.WriteString(DescriptionKey, PublishedValue.ValidUtf16(instrument.Instrument.Description ?? string.Empty));
+        w.WriteString(MeterKey, form.Meter);
+        w.WriteString(NameKey, form.Name);
+        w.WriteString(PrometheusNameKey, form.PrometheusName);
+        w.WriteString(KindKey, form.Kind);
+        w.WriteString(UnitKey, form.Unit);
+        w.WriteString(DescriptionKey, form.Description);
         w.WriteNumber(DroppedKey, instrument.DroppedSeries);
         bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
         if (histogram)
@@ -112,42 +113,51 @@ internal static class ExportsJsonWriter
         }
 
         w.WriteStartArray(SeriesKey);
-        lock (instrument.SyncRoot)
+        int bucketCount = histogram ? instrument.Bounds.Length + 1 : 0;
+        long[]? rented = bucketCount > 64 ? ArrayPool<long>.Shared.Rent(bucketCount) : null;
+        Span<long> buckets = rented is null ? stackalloc long[bucketCount] : rented.AsSpan(0, bucketCount);
+
+        // No lock: each series' figures are copied as they are written, so a scrape never makes a Record wait.
+        foreach (MeterSeries series in instrument.Series)
         {
-            foreach (MeterSeries series in instrument.Series)
+            w.WriteStartObject();
+            w.WriteStartObject(TagsKey);
+            foreach (KeyValuePair<JsonEncodedText, JsonEncodedText> tag in series.JsonTags ??= JsonInstrument.EncodeTags(series.Tags))
             {
-                w.WriteStartObject();
-                w.WriteStartObject(TagsKey);
-                foreach (KeyValuePair<string, string> tag in series.Tags)
-                {
-                    w.WriteString(tag.Key, tag.Value);
-                }
-
-                w.WriteEndObject();
-                if (histogram)
-                {
-                    w.WriteNumber(CountKey, series.Count);
-                    w.WritePropertyName(SumKey);
-                    Number(w, series.Sum);
-                    // Estimates over everything recorded since the start, with the buckets' resolution.
-                    w.WritePropertyName(MeanKey);
-                    Number(w, Estimate(HistogramEstimates.Mean(series.Sum, series.Count)));
-                    w.WritePropertyName(P50Key);
-                    Number(w, Estimate(HistogramEstimates.Quantile(0.5, instrument.Bounds, series.Buckets)));
-                    w.WritePropertyName(P90Key);
-                    Number(w, Estimate(HistogramEstimates.Quantile(0.9, instrument.Bounds, series.Buckets)));
-                    w.WritePropertyName(P99Key);
-                    Number(w, Estimate(HistogramEstimates.Quantile(0.99, instrument.Bounds, series.Buckets)));
-                    OneLineArray(w, BucketCountsKey, [], series.Buckets);
-                }
-                else
-                {
-                    w.WritePropertyName(ValueKey);
-                    Number(w, series.Value);
-                }
-
-                w.WriteEndObject();
+                w.WriteString(tag.Key, tag.Value);
             }
+
+            w.WriteEndObject();
+            if (histogram)
+            {
+                long count = series.ReadHistogram(buckets, out double sum);
+                w.WriteNumber(CountKey, count);
+                w.WritePropertyName(SumKey);
+                Number(w, sum);
+
+                // Estimates over everything recorded since the start, with the buckets' resolution, from this one copy.
+                w.WritePropertyName(MeanKey);
+                Number(w, Estimate(HistogramEstimates.Mean(sum, count)));
+                w.WritePropertyName(P50Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets)));
+                w.WritePropertyName(P90Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.9, instrument.Bounds, buckets)));
+                w.WritePropertyName(P99Key);
+                Number(w, Estimate(HistogramEstimates.Quantile(0.99, instrument.Bounds, buckets)));
+                OneLineArray(w, BucketCountsKey, [], buckets);
+            }
+            else
+            {
+                w.WritePropertyName(ValueKey);
+                Number(w, series.Value);
+            }
+
+            w.WriteEndObject();
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<long>.Shared.Return(rented);
         }
 
         w.WriteEndArray();

@@ -1,112 +1,93 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace StatsHandler;
 
 /// <summary>
-/// Writes a <see cref="RuntimeStats"/> as the documented JSON object. Keys are pre-encoded and written in a fixed
-/// order; numbers that could ever be non-finite are written as 0 so the document is always valid JSON.
+/// Writes a <see cref="RuntimeStats"/> as the documented JSON object, from one table that binds each key to the value
+/// it is written from: reordering the table reorders the document and cannot mislabel a value. Keys are pre-encoded;
+/// numbers that could ever be non-finite are written as 0 so the document is always valid JSON.
 /// </summary>
 internal static class RuntimeStatsJsonWriter
 {
-    /// <summary>Every key in the order written; the README's table and the tests follow it.</summary>
-    internal static readonly string[] Keys =
+    private static readonly Field[] Fields =
     [
-        "time", "dotnet_version", "os", "os_description", "arch", "cpu_num", "pid", "process_start_time",
-        "uptime_seconds", "gc_server", "gc_concurrent", "gc_latency_mode", "thread_num", "threadpool_thread_num",
-        "threadpool_queue_length", "threadpool_completed_items", "lock_contention_num", "timer_num",
-        "cpu_user_seconds", "cpu_system_seconds", "cpu_usage_percent", "memory_alloc", "memory_total_alloc",
-        "memory_sys", "memory_committed", "memory_limit", "memory_load", "alloc_per_second", "heap_alloc",
-        "heap_fragmented", "heap_gen0", "heap_gen1", "heap_gen2", "heap_loh", "heap_poh", "heap_promoted",
-        "heap_pinned_objects", "heap_finalization_pending", "gc_num", "gc_gen0_num", "gc_gen1_num", "gc_gen2_num",
-        "gc_per_second", "gc_pause_total_ms", "gc_pause_per_second", "gc_pause_percent", "gc_pause",
-        "jit_method_num", "jit_il_bytes", "jit_time_ms", "assembly_num", "exception_num", "rate_interval_seconds",
+        new Long("time", static (in RuntimeStats s) => UnixNanoseconds(s.Time)),
+        new Text("dotnet_version", static (in RuntimeStats s) => s.DotnetVersion),
+        new Text("os", static (in RuntimeStats s) => s.Os),
+        new Text("os_description", static (in RuntimeStats s) => s.OsDescription),
+        new Text("arch", static (in RuntimeStats s) => s.Arch),
+        new Long("cpu_num", static (in RuntimeStats s) => s.CpuCount),
+        new Long("pid", static (in RuntimeStats s) => s.ProcessId),
+        new Long("process_start_time", static (in RuntimeStats s) => UnixNanoseconds(s.ProcessStartTime)),
+        new Number("uptime_seconds", static (in RuntimeStats s) => s.UptimeSeconds),
+        new Flag("gc_server", static (in RuntimeStats s) => s.GcServer),
+        new Flag("gc_concurrent", static (in RuntimeStats s) => s.GcConcurrent),
+        new Text("gc_latency_mode", static (in RuntimeStats s) => s.GcLatencyMode),
+        new Long("thread_num", static (in RuntimeStats s) => s.ThreadCount),
+        new Long("threadpool_thread_num", static (in RuntimeStats s) => s.ThreadPoolThreadCount),
+        new Long("threadpool_queue_length", static (in RuntimeStats s) => s.ThreadPoolQueueLength),
+        new Long("threadpool_completed_items", static (in RuntimeStats s) => s.ThreadPoolCompletedItems),
+        new Long("lock_contention_num", static (in RuntimeStats s) => s.LockContentionCount),
+        new Long("timer_num", static (in RuntimeStats s) => s.TimerCount),
+        new Number("cpu_user_seconds", static (in RuntimeStats s) => s.CpuUserSeconds),
+        new Number("cpu_system_seconds", static (in RuntimeStats s) => s.CpuSystemSeconds),
+        new Number("cpu_usage_percent", static (in RuntimeStats s) => s.CpuUsagePercent),
+        new Long("memory_alloc", static (in RuntimeStats s) => s.MemoryAllocBytes),
+        new Long("memory_total_alloc", static (in RuntimeStats s) => s.MemoryTotalAllocBytes),
+        new Long("memory_sys", static (in RuntimeStats s) => s.MemorySysBytes),
+        new Long("memory_committed", static (in RuntimeStats s) => s.MemoryCommittedBytes),
+        new Long("memory_limit", static (in RuntimeStats s) => s.MemoryLimitBytes),
+        new Long("memory_load", static (in RuntimeStats s) => s.MemoryLoadBytes),
+        new Number("alloc_per_second", static (in RuntimeStats s) => s.AllocBytesPerSecond, decimals: 0),
+        new Long("heap_alloc", static (in RuntimeStats s) => s.HeapAllocBytes),
+        new Long("heap_fragmented", static (in RuntimeStats s) => s.HeapFragmentedBytes),
+        new Long("heap_gen0", static (in RuntimeStats s) => s.HeapGen0Bytes),
+        new Long("heap_gen1", static (in RuntimeStats s) => s.HeapGen1Bytes),
+        new Long("heap_gen2", static (in RuntimeStats s) => s.HeapGen2Bytes),
+        new Long("heap_loh", static (in RuntimeStats s) => s.HeapLohBytes),
+        new Long("heap_poh", static (in RuntimeStats s) => s.HeapPohBytes),
+        new Long("heap_promoted", static (in RuntimeStats s) => s.HeapPromotedBytes),
+        new Long("heap_pinned_objects", static (in RuntimeStats s) => s.HeapPinnedObjects),
+        new Long("heap_finalization_pending", static (in RuntimeStats s) => s.HeapFinalizationPending),
+        new Long("gc_num", static (in RuntimeStats s) => s.GcCount),
+        new Long("gc_gen0_num", static (in RuntimeStats s) => s.GcGen0Count),
+        new Long("gc_gen1_num", static (in RuntimeStats s) => s.GcGen1Count),
+        new Long("gc_gen2_num", static (in RuntimeStats s) => s.GcGen2Count),
+        new Number("gc_per_second", static (in RuntimeStats s) => s.GcPerSecond),
+        new Number("gc_pause_total_ms", static (in RuntimeStats s) => s.GcPauseTotalMs),
+        new Number("gc_pause_per_second", static (in RuntimeStats s) => s.GcPausePerSecond),
+        new Number("gc_pause_percent", static (in RuntimeStats s) => s.GcPausePercent),
+        new Pauses("gc_pause"),
+        new Long("jit_method_num", static (in RuntimeStats s) => s.JitMethodCount),
+        new Long("jit_il_bytes", static (in RuntimeStats s) => s.JitILBytes),
+        new Number("jit_time_ms", static (in RuntimeStats s) => s.JitTimeMs),
+        new Long("assembly_num", static (in RuntimeStats s) => s.AssemblyCount),
+        new Long("exception_num", static (in RuntimeStats s) => s.ExceptionCount),
+        new Number("rate_interval_seconds", static (in RuntimeStats s) => s.RateIntervalSeconds),
     ];
 
-    private static readonly JsonEncodedText[] Encoded = Array.ConvertAll(Keys, static key => JsonEncodedText.Encode(key));
+    /// <summary>Every key in the order written; the README's table and the tests follow it.</summary>
+    internal static readonly string[] Keys = Array.ConvertAll(Fields, static f => f.Name);
 
-    /// <summary>Writes <paramref name="stats"/> as one JSON object, then a server's <c>meters</c> and <c>published</c> keys if it has any.</summary>
-    public static void Write(Utf8JsonWriter w, in RuntimeStats stats, ServerExports? exports = null)
+    private delegate T Getter<T>(in RuntimeStats stats);
+
+    /// <summary>
+    /// Writes <paramref name="stats"/> as one JSON object, then a registry's <c>meters</c> and <c>published</c> keys if it
+    /// has any. <paramref name="cache"/>, when given, keeps bytes that change rarely (the <c>gc_pause</c> array) across calls.
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry = null, JsonWriterCache? cache = null)
     {
-        int k = 0;
         w.WriteStartObject();
-        w.WriteNumber(Encoded[k++], UnixNanoseconds(stats.Time));
-        w.WriteString(Encoded[k++], stats.DotnetVersion);
-        w.WriteString(Encoded[k++], stats.Os);
-        w.WriteString(Encoded[k++], stats.OsDescription);
-        w.WriteString(Encoded[k++], stats.Arch);
-        w.WriteNumber(Encoded[k++], stats.CpuCount);
-        w.WriteNumber(Encoded[k++], stats.ProcessId);
-        w.WriteNumber(Encoded[k++], UnixNanoseconds(stats.ProcessStartTime));
-        Number(w, Encoded[k++], stats.UptimeSeconds);
-        w.WriteBoolean(Encoded[k++], stats.GcServer);
-        w.WriteBoolean(Encoded[k++], stats.GcConcurrent);
-        w.WriteString(Encoded[k++], stats.GcLatencyMode);
-        w.WriteNumber(Encoded[k++], stats.ThreadCount);
-        w.WriteNumber(Encoded[k++], stats.ThreadPoolThreadCount);
-        w.WriteNumber(Encoded[k++], stats.ThreadPoolQueueLength);
-        w.WriteNumber(Encoded[k++], stats.ThreadPoolCompletedItems);
-        w.WriteNumber(Encoded[k++], stats.LockContentionCount);
-        w.WriteNumber(Encoded[k++], stats.TimerCount);
-        Number(w, Encoded[k++], stats.CpuUserSeconds);
-        Number(w, Encoded[k++], stats.CpuSystemSeconds);
-        Number(w, Encoded[k++], stats.CpuUsagePercent);
-        w.WriteNumber(Encoded[k++], stats.MemoryAllocBytes);
-        w.WriteNumber(Encoded[k++], stats.MemoryTotalAllocBytes);
-        w.WriteNumber(Encoded[k++], stats.MemorySysBytes);
-        w.WriteNumber(Encoded[k++], stats.MemoryCommittedBytes);
-        w.WriteNumber(Encoded[k++], stats.MemoryLimitBytes);
-        w.WriteNumber(Encoded[k++], stats.MemoryLoadBytes);
-        Number(w, Encoded[k++], stats.AllocBytesPerSecond, 0);
-        w.WriteNumber(Encoded[k++], stats.HeapAllocBytes);
-        w.WriteNumber(Encoded[k++], stats.HeapFragmentedBytes);
-        w.WriteNumber(Encoded[k++], stats.HeapGen0Bytes);
-        w.WriteNumber(Encoded[k++], stats.HeapGen1Bytes);
-        w.WriteNumber(Encoded[k++], stats.HeapGen2Bytes);
-        w.WriteNumber(Encoded[k++], stats.HeapLohBytes);
-        w.WriteNumber(Encoded[k++], stats.HeapPohBytes);
-        w.WriteNumber(Encoded[k++], stats.HeapPromotedBytes);
-        w.WriteNumber(Encoded[k++], stats.HeapPinnedObjects);
-        w.WriteNumber(Encoded[k++], stats.HeapFinalizationPending);
-        w.WriteNumber(Encoded[k++], stats.GcCount);
-        w.WriteNumber(Encoded[k++], stats.GcGen0Count);
-        w.WriteNumber(Encoded[k++], stats.GcGen1Count);
-        w.WriteNumber(Encoded[k++], stats.GcGen2Count);
-        Number(w, Encoded[k++], stats.GcPerSecond);
-        Number(w, Encoded[k++], stats.GcPauseTotalMs);
-        Number(w, Encoded[k++], stats.GcPausePerSecond);
-        Number(w, Encoded[k++], stats.GcPausePercent);
-        if (exports?.GcEvents is { } gcEvents)
+        foreach (Field field in Fields)
         {
-            // GC events on: every collection's pause, with its generation, reason and number beside it.
-            GcEventJsonWriter.Write(w, gcEvents.Snapshot());
-            k++;
+            field.Write(w, in stats, registry, cache);
         }
-        else if (!stats.GcPausesJson.IsEmpty)
-        {
-            // Up to 256 numbers that change only when a collection ends: formatted then, not on every request.
-            w.WritePropertyName(Encoded[k++]);
-            w.WriteRawValue(stats.GcPausesJson.Span, skipInputValidation: true);
-        }
-        else
-        {
-            w.WriteStartArray(Encoded[k++]);
-            foreach (double pause in stats.GcPauses.Span)
-            {
-                w.WriteNumberValue(Round(pause, 3));
-            }
 
-            w.WriteEndArray();
-        }
-        w.WriteNumber(Encoded[k++], stats.JitMethodCount);
-        w.WriteNumber(Encoded[k++], stats.JitILBytes);
-        Number(w, Encoded[k++], stats.JitTimeMs);
-        w.WriteNumber(Encoded[k++], stats.AssemblyCount);
-        w.WriteNumber(Encoded[k++], stats.ExceptionCount);
-        Number(w, Encoded[k++], stats.RateIntervalSeconds);
-        if (exports is not null)
+        if (registry is not null)
         {
-            ExportsJsonWriter.Write(w, exports);
+            ExportsJsonWriter.Write(w, registry);
         }
 
         w.WriteEndObject();
@@ -124,19 +105,13 @@ internal static class RuntimeStatsJsonWriter
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    /// <summary>Formats pauses as a compact JSON array, each rounded as <see cref="Write"/> rounds them.</summary>
+    /// <summary>Formats pauses as a compact JSON array, each rounded to the microsecond as <c>gc_pause</c> is.</summary>
     internal static byte[] PauseArray(ReadOnlySpan<double> pauses)
     {
         var buffer = new ArrayBufferWriter<byte>(16 + (pauses.Length * 8));
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartArray();
-            foreach (double pause in pauses)
-            {
-                writer.WriteNumberValue(Round(pause, 3));
-            }
-
-            writer.WriteEndArray();
+            Pauses.WriteArray(writer, pauses);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -145,9 +120,93 @@ internal static class RuntimeStatsJsonWriter
     internal static long UnixNanoseconds(DateTimeOffset time) =>
         (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 
-    private static void Number(Utf8JsonWriter w, JsonEncodedText key, double value, int decimals = 3) =>
-        w.WriteNumber(key, Round(value, decimals));
-
     private static double Round(double value, int decimals) =>
         double.IsFinite(value) ? Math.Round(value, decimals) : 0;
+
+    /// <summary>One key of the document and how its value is written.</summary>
+    private abstract class Field(string name)
+    {
+        public string Name { get; } = name;
+
+        protected JsonEncodedText Key { get; } = JsonEncodedText.Encode(name);
+
+        public abstract void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache);
+    }
+
+    private sealed class Long(string name, Getter<long> value) : Field(name)
+    {
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteNumber(Key, value(in stats));
+    }
+
+    private sealed class Number(string name, Getter<double> value, int decimals = 3) : Field(name)
+    {
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) =>
+            w.WriteNumber(Key, Round(value(in stats), decimals));
+    }
+
+    private sealed class Text(string name, Getter<string> value) : Field(name)
+    {
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteString(Key, value(in stats));
+    }
+
+    private sealed class Flag(string name, Getter<bool> value) : Field(name)
+    {
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteBoolean(Key, value(in stats));
+    }
+
+    /// <summary>
+    /// <c>gc_pause</c>: up to 256 numbers that change only when a collection ends, so the array is formatted then (the
+    /// probe hands out a new array each time) and the bytes reused by every request until the next one.
+    /// </summary>
+    private sealed class Pauses(string name) : Field(name)
+    {
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache)
+        {
+            if (registry?.GcEvents is { } gcEvents)
+            {
+                // GC events on: every collection's pause, with its generation, reason and number beside it.
+                GcEventJsonWriter.Write(w, gcEvents.Snapshot());
+                return;
+            }
+
+            ReadOnlyMemory<double> pauses = stats.GcPauses;
+            if (cache is not null && MemoryMarshal.TryGetArray(pauses, out ArraySegment<double> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
+            {
+                JsonWriterCache.Entry? entry = Volatile.Read(ref cache.Pauses);
+                if (entry is null || !ReferenceEquals(entry.Source, segment.Array))
+                {
+                    entry = new JsonWriterCache.Entry(segment.Array, PauseArray(pauses.Span));
+                    Volatile.Write(ref cache.Pauses, entry);
+                }
+
+                w.WritePropertyName(Key);
+                w.WriteRawValue(entry.Json, skipInputValidation: true);
+                return;
+            }
+
+            w.WritePropertyName(Key);
+            WriteArray(w, pauses.Span);
+        }
+
+        internal static void WriteArray(Utf8JsonWriter w, ReadOnlySpan<double> pauses)
+        {
+            w.WriteStartArray();
+            foreach (double pause in pauses)
+            {
+                w.WriteNumberValue(Round(pause, 3));
+            }
+
+            w.WriteEndArray();
+        }
+    }
+}
+
+/// <summary>Bytes a JSON handler keeps between requests because their source changes rarely. One per handler; thread-safe.</summary>
+internal sealed class JsonWriterCache
+{
+    /// <summary>The last <c>gc_pause</c> array formatted, and the array it was formatted from.</summary>
+    public Entry? Pauses;
+
+    /// <summary>Bytes formatted from <paramref name="Source"/>, valid while the source is the same array.</summary>
+    public sealed record Entry(double[] Source, byte[] Json);
 }

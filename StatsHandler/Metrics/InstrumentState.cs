@@ -1,27 +1,23 @@
-using System.Buffers;
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Numerics;
 
 namespace StatsHandler;
 
 /// <summary>
-/// The aggregated state of one exported instrument: a series per distinct tag set, capped, with the measurements of
-/// any thread folded in under a lock. Readers lock <see cref="SyncRoot"/> and walk <see cref="Series"/>.
+/// The aggregated state of one exported instrument: a series per distinct tag set (<see cref="TagSet"/>), capped.
+/// Measurements of any thread find their series without a lock and update it with atomic instructions; only a new
+/// series takes the lock, to be added under the cap. Readers walk <see cref="Series"/>, a stable view.
 /// </summary>
 internal sealed class InstrumentState
 {
-    /// <summary>OpenTelemetry's default bucket bounds, for histograms with no advice and a unit other than seconds.</summary>
-    private static readonly double[] DefaultBounds = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
-
-    /// <summary>Prometheus's default bucket bounds, for histograms in seconds with no advice.</summary>
-    private static readonly double[] DefaultSecondsBounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, MeterSeries> _series = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MeterSeries>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly List<MeterSeries> _ordered = [];
+    private readonly Lock _addLock = new();
     private readonly Func<int> _maxSeries;
+    private readonly double[]? _seriesBounds;
+
+    // Open addressing, linear probing, at most half full. Slots are only ever filled, never emptied or moved, so a reader
+    // needs no lock: it sees a series whole (published with a release write) or not yet. Growth publishes a new table.
+    private MeterSeries?[] _slots = new MeterSeries?[16];
+    private MeterSeries[] _ordered = new MeterSeries[8];
+    private int _count;
     private MeterSeries? _untagged;
     private long _dropped;
 
@@ -31,18 +27,9 @@ internal sealed class InstrumentState
         Kind = kind;
         MetricName = metricName;
         _maxSeries = maxSeries;
-        _lookup = _series.GetAlternateLookup<ReadOnlySpan<char>>();
         IsCounter = kind is MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter;
-        Bounds = kind == MeterInstrumentKind.Histogram ? ChooseBounds(instrument) : [];
-        Scale = PrometheusNames.UnitScale(instrument.Unit);
-        string type = IsCounter ? "counter" : kind == MeterInstrumentKind.Histogram ? "histogram" : "gauge";
-        string help = string.IsNullOrWhiteSpace(instrument.Description)
-            ? $"{instrument.Name} ({KindName}{(string.IsNullOrEmpty(instrument.Unit) ? string.Empty : ", unit " + instrument.Unit)}) of meter {instrument.Meter.Name}."
-            : instrument.Description;
-        Header = PrometheusHeader.Create(metricName, type, help);
-        SampleName = System.Text.Encoding.UTF8.GetBytes(IsCounter ? metricName + "_total" : metricName);
-        TextBucketLabels = EncodeBounds(Bounds, Scale, openMetrics: false);
-        OpenMetricsBucketLabels = EncodeBounds(Bounds, Scale, openMetrics: true);
+        Bounds = kind == MeterInstrumentKind.Histogram ? HistogramBounds.For(instrument) : [];
+        _seriesBounds = kind == MeterInstrumentKind.Histogram ? Bounds : null;
     }
 
     public Instrument Instrument { get; }
@@ -52,402 +39,200 @@ internal sealed class InstrumentState
     /// <summary>The family name in Prometheus (for counters without <c>_total</c>).</summary>
     public string MetricName { get; }
 
-    /// <summary>The name of the samples: <see cref="MetricName"/>, plus <c>_total</c> for counters.</summary>
-    public byte[] SampleName { get; }
-
     public bool IsCounter { get; }
-
-    public PrometheusHeader Header { get; }
-
-    /// <summary>
-    /// What a value in the instrument's unit is multiplied by in the Prometheus output, which uses base units
-    /// (0.001 for <c>ms</c>); the JSON document keeps the instrument's own unit.
-    /// </summary>
-    public double Scale { get; }
 
     /// <summary>Histogram bucket upper bounds in the instrument's unit, increasing and finite; the <c>+Inf</c> bucket is implied.</summary>
     public double[] Bounds { get; }
 
-    /// <summary><c>le="..."</c> for each bound, then <c>le="+Inf"</c>, in the text format's spelling.</summary>
-    public byte[][] TextBucketLabels { get; }
+    /// <summary>What the Prometheus writer encodes once for this instrument (headers, names, bucket labels).</summary>
+    public PrometheusInstrument? PrometheusForm { get; set; }
 
-    /// <summary><c>le="..."</c> for each bound, then <c>le="+Inf"</c>, in OpenMetrics' canonical spelling.</summary>
-    public byte[][] OpenMetricsBucketLabels { get; }
+    /// <summary>What the JSON writer encodes once for this instrument (its names, unit and description).</summary>
+    public JsonInstrument? JsonForm { get; set; }
 
-    /// <summary>The kind as the JSON document names it, e.g. <c>observable_gauge</c>.</summary>
-    public string KindName => Kind switch
+    /// <summary>The series in the order they first appeared: a view that later series do not change.</summary>
+    public ReadOnlySpan<MeterSeries> Series
     {
-        MeterInstrumentKind.Counter => "counter",
-        MeterInstrumentKind.UpDownCounter => "up_down_counter",
-        MeterInstrumentKind.Gauge => "gauge",
-        MeterInstrumentKind.ObservableCounter => "observable_counter",
-        MeterInstrumentKind.ObservableUpDownCounter => "observable_up_down_counter",
-        MeterInstrumentKind.ObservableGauge => "observable_gauge",
-        _ => "histogram",
-    };
-
-    /// <summary>Lock this to read <see cref="Series"/> and the values in it.</summary>
-    public Lock SyncRoot => _lock;
-
-    /// <summary>The series in the order they first appeared. Read under <see cref="SyncRoot"/>.</summary>
-    public List<MeterSeries> Series => _ordered;
+        get
+        {
+            // The count is published after the array that holds it, so reading the count first is enough.
+            int count = Volatile.Read(ref _count);
+            return Volatile.Read(ref _ordered).AsSpan(0, count);
+        }
+    }
 
     /// <summary>Series not created because the instrument already had the maximum number.</summary>
     public long DroppedSeries => Interlocked.Read(ref _dropped);
 
-    /// <summary>Folds one measurement in. Called by the listener on whatever thread measured.</summary>
+    /// <summary>Folds one measurement in. Called by the listener on whatever thread measured; takes no lock once its series exists.</summary>
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        MeterSeries? series;
         if (tags.IsEmpty)
         {
-            lock (_lock)
+            series = Volatile.Read(ref _untagged) ?? AddUntagged();
+        }
+        else
+        {
+            // The hot path: one pass to hash, one to compare, no lock. A span that repeats a key misses here and is
+            // looked up by the full rule, which counts a key's first value only.
+            MeterSeries?[] slots = Volatile.Read(ref _slots);
+            series = Find(slots, TagSet.HashOfDistinct(tags), tags, exactly: true);
+            if (series is null)
             {
-                MeterSeries? series = _untagged ??= TryAdd(string.Empty, tags);
-                if (series is not null)
-                {
-                    Apply(series, value);
-                }
+                int hash = TagSet.HashOf(tags);
+                series = Find(slots, hash, tags) ?? Add(hash, tags);
             }
+        }
 
+        if (series is null)
+        {
             return;
         }
 
-        char[]? rented = null;
-        Span<char> key = stackalloc char[256];
-        Span<int> order = tags.Length <= 16 ? stackalloc int[tags.Length] : new int[tags.Length];
-        SortByKey(tags, order);
-        int length;
-        while ((length = TryWriteKey(tags, order, key)) < 0)
-        {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-
-            rented = ArrayPool<char>.Shared.Rent(key.Length * 4);
-            key = rented;
-        }
-
-        try
-        {
-            ReadOnlySpan<char> written = key[..length];
-            lock (_lock)
-            {
-                if (!_lookup.TryGetValue(written, out MeterSeries? series))
-                {
-                    series = TryAdd(written.ToString(), tags, order);
-                }
-
-                if (series is not null)
-                {
-                    Apply(series, value);
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-    }
-
-    private MeterSeries? TryAdd(string key, ReadOnlySpan<KeyValuePair<string, object?>> tags, ReadOnlySpan<int> order = default)
-    {
-        if (_ordered.Count >= _maxSeries())
-        {
-            _dropped++;
-            return null;
-        }
-
-        var pairs = new List<KeyValuePair<string, string>>(order.Length);
-        string? previous = null;
-        foreach (int i in order)
-        {
-            // The same rule as TryWriteKey: a null key is an empty one, and a repeated key keeps its first value.
-            string name = tags[i].Key ?? string.Empty;
-            if (name == previous)
-            {
-                continue;
-            }
-
-            previous = name;
-            pairs.Add(new(PublishedValue.ValidUtf16(name), PublishedValue.ValidUtf16(FormatValue(tags[i].Value))));
-        }
-
-        var series = new MeterSeries([.. pairs], EncodeLabels(pairs), Kind == MeterInstrumentKind.Histogram ? Bounds.Length + 1 : 0);
-        _series[key] = series;
-        _ordered.Add(series);
-        return series;
-    }
-
-    private void Apply(MeterSeries series, double value)
-    {
         switch (Kind)
         {
             case MeterInstrumentKind.Counter:
                 // A counter never goes down: a negative or NaN increment would break every rate computed from it.
                 if (value >= 0)
                 {
-                    series.Value += value;
+                    series.Add(value);
                 }
 
                 break;
             case MeterInstrumentKind.UpDownCounter:
-                series.Value += value;
+                series.Add(value);
                 break;
             case MeterInstrumentKind.ObservableCounter:
                 // An observed total below zero (or NaN) is no count; OpenMetrics forbids such a counter value.
                 if (value >= 0)
                 {
-                    series.Value = value;
+                    series.Set(value);
                 }
 
                 break;
             case MeterInstrumentKind.Histogram:
-                series.Count++;
-                series.Sum += value;
-                series.Buckets[BucketIndex(value)]++;
+                series.Observe(value);
                 break;
             default:
-                series.Value = value;
+                series.Set(value);
                 break;
         }
     }
 
-    private int BucketIndex(double value)
+    /// <summary>The series of <paramref name="tags"/>, by <see cref="TagSet.MatchesExactly"/> or by the full rule.</summary>
+    private static MeterSeries? Find(MeterSeries?[] slots, int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags, bool exactly = false)
     {
-        if (double.IsNaN(value))
+        int mask = slots.Length - 1;
+        for (int i = hash & mask; ; i = (i + 1) & mask)
         {
-            // NaN is below or above nothing: count it in the +Inf bucket only, so that bucket still equals _count.
-            return Bounds.Length;
-        }
-
-        int index = Array.BinarySearch(Bounds, value);
-        return index >= 0 ? index : ~index;
-    }
-
-    private byte[] EncodeLabels(List<KeyValuePair<string, string>> tags)
-    {
-        if (tags.Count == 0)
-        {
-            return [];
-        }
-
-        // Prometheus names may collide once sanitised ("a.b" and "a_b"): join their values with ';' as OpenTelemetry does.
-        var labels = new List<KeyValuePair<string, string>>(tags.Count);
-        foreach (KeyValuePair<string, string> tag in tags)
-        {
-            string name = PrometheusNames.LabelName(tag.Key);
-            if (name == "le" && Kind == MeterInstrumentKind.Histogram)
+            MeterSeries? candidate = Volatile.Read(ref slots[i]);
+            if (candidate is null)
             {
-                name = "_le";
+                return null;
             }
 
-            int existing = labels.FindIndex(l => l.Key == name);
-            if (existing >= 0)
+            if (candidate.Tags.Hash == hash && (exactly ? candidate.Tags.MatchesExactly(tags) : candidate.Tags.Matches(tags)))
             {
-                labels[existing] = new(name, labels[existing].Value + ";" + tag.Value);
+                return candidate;
             }
-            else
-            {
-                labels.Add(new(name, tag.Value));
-            }
-        }
-
-        labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        using var buffer = new PrometheusBuffer(128);
-        for (int i = 0; i < labels.Count; i++)
-        {
-            if (i > 0)
-            {
-                buffer.Write((byte)',');
-            }
-
-            buffer.WriteText(labels[i].Key);
-            buffer.Write("=\""u8);
-            buffer.WriteLabelValue(labels[i].Value);
-            buffer.Write((byte)'"');
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static void SortByKey(ReadOnlySpan<KeyValuePair<string, object?>> tags, Span<int> order)
-    {
-        for (int i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-
-        // Insertion sort: tag sets are small, and this allocates nothing.
-        for (int i = 1; i < order.Length; i++)
-        {
-            int current = order[i];
-            int j = i - 1;
-            while (j >= 0 && string.CompareOrdinal(tags[order[j]].Key, tags[current].Key) > 0)
-            {
-                order[j + 1] = order[j];
-                j--;
-            }
-
-            order[j + 1] = current;
         }
     }
 
-    /// <summary>
-    /// Writes an unambiguous key for the tag set: for each distinct key, its length and text, then its value's length
-    /// and text (lengths as two raw chars). Returns -1 when <paramref name="key"/> is too small.
-    /// </summary>
-    private static int TryWriteKey(ReadOnlySpan<KeyValuePair<string, object?>> tags, ReadOnlySpan<int> order, Span<char> key)
+    private MeterSeries? AddUntagged()
     {
-        int at = 0;
-        string? previous = null;
-        foreach (int i in order)
+        lock (_addLock)
         {
-            string name = tags[i].Key ?? string.Empty;
-            if (name == previous)
+            if (_untagged is null && TryMakeRoom())
             {
-                continue;
+                MeterSeries series = Append(TagSet.Empty);
+                Volatile.Write(ref _untagged, series);
             }
 
-            previous = name;
-            if (!TryWriteComponent(name, key, ref at))
-            {
-                return -1;
-            }
-
-            if (key.Length - at < 2)
-            {
-                return -1;
-            }
-
-            int lengthAt = at;
-            at += 2;
-            if (!TryFormatValue(tags[i].Value, key[at..], out int written))
-            {
-                return -1;
-            }
-
-            key[lengthAt] = (char)(written & 0xFFFF);
-            key[lengthAt + 1] = (char)(written >> 16);
-            at += written;
-        }
-
-        return at;
-    }
-
-    private static bool TryWriteComponent(string text, Span<char> key, ref int at)
-    {
-        if (key.Length - at < text.Length + 2)
-        {
-            return false;
-        }
-
-        key[at] = (char)(text.Length & 0xFFFF);
-        key[at + 1] = (char)(text.Length >> 16);
-        text.CopyTo(key[(at + 2)..]);
-        at += text.Length + 2;
-        return true;
-    }
-
-    private static bool TryFormatValue(object? value, Span<char> destination, out int written)
-    {
-        switch (value)
-        {
-            case null:
-                written = 0;
-                return true;
-            case string s:
-                written = s.Length;
-                return s.TryCopyTo(destination);
-            case bool b:
-                string text = b ? "true" : "false";
-                written = text.Length;
-                return text.TryCopyTo(destination);
-            case ISpanFormattable formattable:
-                return formattable.TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
-            default:
-                string other = Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
-                written = other.Length;
-                return other.TryCopyTo(destination);
+            return _untagged;
         }
     }
 
-    private static string FormatValue(object? value) => value switch
+    private MeterSeries? Add(int hash, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        null => string.Empty,
-        string s => s,
-        bool b => b ? "true" : "false",
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
-    };
-
-    private static double[] ChooseBounds(Instrument instrument)
-    {
-        IReadOnlyList<double>? advised = instrument switch
+        if (Volatile.Read(ref _count) >= _maxSeries())
         {
-            Histogram<double> h => h.Advice?.HistogramBucketBoundaries,
-            Histogram<float> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            Histogram<long> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            Histogram<int> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            Histogram<short> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            Histogram<byte> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            Histogram<decimal> h => ToDoubles(h.Advice?.HistogramBucketBoundaries),
-            _ => null,
-        };
-
-        if (advised is not null)
-        {
-            // Advice is the instrument author's; keep what makes valid buckets (finite, increasing, distinct).
-            var bounds = new SortedSet<double>();
-            foreach (double bound in advised)
-            {
-                if (double.IsFinite(bound))
-                {
-                    bounds.Add(bound);
-                }
-            }
-
-            if (bounds.Count > 0)
-            {
-                return [.. bounds];
-            }
-        }
-
-        return instrument.Unit == "s" ? DefaultSecondsBounds : DefaultBounds;
-    }
-
-    private static double[]? ToDoubles<T>(IReadOnlyList<T>? bounds)
-        where T : struct, INumberBase<T>
-    {
-        if (bounds is null)
-        {
+            // Over the cap: count the drop without the lock, so an unbounded tag cannot make every thread queue.
+            Interlocked.Increment(ref _dropped);
             return null;
         }
 
-        var result = new double[bounds.Count];
-        for (int i = 0; i < result.Length; i++)
+        lock (_addLock)
         {
-            result[i] = double.CreateSaturating(bounds[i]);
-        }
+            MeterSeries?[] slots = _slots;
+            MeterSeries? series = Find(slots, hash, tags);
+            if (series is not null || !TryMakeRoom())
+            {
+                return series;
+            }
 
-        return result;
+            series = Append(TagSet.Create(tags, hash));
+            if (Volatile.Read(ref _count) * 2 > slots.Length)
+            {
+                // Too full to probe quickly: publish a table twice the size; readers of the old one find a series missing
+                // and come here, to this lock, where they find it in the new one.
+                var grown = new MeterSeries?[slots.Length * 2];
+                foreach (MeterSeries one in Series)
+                {
+                    if (one != _untagged)
+                    {
+                        Insert(grown, one);
+                    }
+                }
+
+                Volatile.Write(ref _slots, grown);
+            }
+            else
+            {
+                Insert(slots, series);
+            }
+
+            return series;
+        }
     }
 
-    private static byte[][] EncodeBounds(double[] bounds, double scale, bool openMetrics)
+    /// <summary>Under the lock: true when one more series fits under the cap, else counts a dropped one.</summary>
+    private bool TryMakeRoom()
     {
-        var labels = new byte[bounds.Length + 1][];
-        for (int i = 0; i <= bounds.Length; i++)
+        if (_count < _maxSeries())
         {
-            using var one = new PrometheusBuffer(64);
-            one.Write("le=\""u8);
-            one.Write(i < bounds.Length ? bounds[i] * scale : double.PositiveInfinity, forceDecimalPoint: openMetrics);
-            one.Write((byte)'"');
-            labels[i] = one.WrittenSpan.ToArray();
+            return true;
         }
 
-        return labels;
+        Interlocked.Increment(ref _dropped);
+        return false;
+    }
+
+    /// <summary>Under the lock: creates a series and adds it to the ordered list, growing it by copy.</summary>
+    private MeterSeries Append(TagSet tags)
+    {
+        var series = new MeterSeries(tags, _seriesBounds);
+        MeterSeries[] ordered = _ordered;
+        if (_count == ordered.Length)
+        {
+            Array.Resize(ref ordered, ordered.Length * 2);
+            Volatile.Write(ref _ordered, ordered);
+        }
+
+        ordered[_count] = series;
+        Volatile.Write(ref _count, _count + 1);
+        return series;
+    }
+
+    private static void Insert(MeterSeries?[] slots, MeterSeries series)
+    {
+        int mask = slots.Length - 1;
+        int i = series.Tags.Hash & mask;
+        while (slots[i] is not null)
+        {
+            i = (i + 1) & mask;
+        }
+
+        Volatile.Write(ref slots[i], series);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 
@@ -21,6 +22,9 @@ internal sealed class MeterBridge : IDisposable
     private readonly Func<string, bool> _nameTaken;
     private readonly Action<Exception> _report;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+
+    // The sample names in _claimed as every scrape reads them: a copy, replaced (under _lock) when instruments come and go.
+    private FrozenSet<string> _claimedView = FrozenSet<string>.Empty;
 
     // Instruments the listener was offered but no pattern matched, held weakly: a later ExportMeters call may match them,
     // and MeterListener offers each instrument only once.
@@ -57,13 +61,7 @@ internal sealed class MeterBridge : IDisposable
     public InstrumentState[] Instruments => Volatile.Read(ref _instruments);
 
     /// <summary>True when an instrument's samples use <paramref name="name"/> (a published value must then give way).</summary>
-    public bool Claims(string name)
-    {
-        lock (_lock)
-        {
-            return _claimed.Contains(name);
-        }
-    }
+    public bool Claims(string name) => Volatile.Read(ref _claimedView).Contains(name);
 
     /// <summary>
     /// Adds meter names to export: exact (<c>MyApp</c>) or a prefix ending in <c>*</c> (<c>MyApp.*</c> matches
@@ -105,21 +103,31 @@ internal sealed class MeterBridge : IDisposable
         }
     }
 
-    /// <summary>Runs the callbacks of the observable instruments, so their values are current for this scrape.</summary>
+    /// <summary>
+    /// Runs the callbacks of the observable instruments, so their values are current for this scrape. A scrape that
+    /// arrives while another is running them does not queue to run them again: it writes the values being observed.
+    /// </summary>
     public void Observe()
     {
         // One scrape at a time runs the app's callbacks: they need not be thread-safe, and the values stay coherent.
-        lock (_observeLock)
+        // Under a burst of scrapes the others go on rather than wait in line for the same values.
+        if (!_observeLock.TryEnter())
         {
-            try
-            {
-                _listener.RecordObservableInstruments();
-            }
-            catch (Exception e)
-            {
-                // Callbacks are user code; the runtime observes them all and then throws what they threw, aggregated.
-                _report(new InvalidOperationException($"An observable instrument's callback threw; its value was not updated: {e.Message}", e));
-            }
+            return;
+        }
+
+        try
+        {
+            _listener.RecordObservableInstruments();
+        }
+        catch (Exception e)
+        {
+            // Callbacks are user code; the runtime observes them all and then throws what they threw, aggregated.
+            _report(new InvalidOperationException($"An observable instrument's callback threw; its value was not updated: {e.Message}", e));
+        }
+        finally
+        {
+            _observeLock.Exit();
         }
     }
 
@@ -171,6 +179,8 @@ internal sealed class MeterBridge : IDisposable
                 _claimed.Add(sample);
             }
 
+            Volatile.Write(ref _claimedView, _claimed.ToFrozenSet(StringComparer.Ordinal));
+
             _instruments = [.. _instruments, state];
         }
 
@@ -191,6 +201,8 @@ internal sealed class MeterBridge : IDisposable
             {
                 _claimed.Remove(sample);
             }
+
+            Volatile.Write(ref _claimedView, _claimed.ToFrozenSet(StringComparer.Ordinal));
         }
     }
 

@@ -1,33 +1,107 @@
 namespace StatsHandler;
 
 /// <summary>
-/// One time series of an exported instrument: one tag set and its value, or its histogram counts. Guarded by the
-/// owning <see cref="InstrumentState"/>'s lock.
+/// One time series of an exported instrument: one tag set and its value, or its histogram counts. Any thread updates
+/// it without a lock (<see cref="InstrumentState.Record"/>); a scrape reads it with <see cref="Value"/> or
+/// <see cref="ReadHistogram"/>, which copy this one series' figures and block nobody.
 /// </summary>
 internal sealed class MeterSeries
 {
-    public MeterSeries(KeyValuePair<string, string>[] tags, byte[] encodedLabels, int bucketCount)
+    private readonly double[] _bounds;
+    private readonly HistogramCell? _histogram;
+    private StripedDouble _total;
+    private double _last;
+    private HistogramCell[]? _histogramStripes;
+
+    public MeterSeries(TagSet tags, double[]? bounds)
     {
         Tags = tags;
-        EncodedLabels = encodedLabels;
-        Buckets = bucketCount > 0 ? new long[bucketCount] : [];
+        _bounds = bounds ?? [];
+        _histogram = bounds is null ? null : new HistogramCell(bounds.Length + 1);
     }
 
-    /// <summary>The tags as measured (key, value as text), sorted by key; the JSON document shows these.</summary>
-    public KeyValuePair<string, string>[] Tags { get; }
+    /// <summary>The tag set: its text decides which measurements land here.</summary>
+    public TagSet Tags { get; }
 
-    /// <summary>The Prometheus labels, <c>a="x",b="y"</c> with names sanitised and values escaped; empty for no tags.</summary>
-    public byte[] EncodedLabels { get; }
+    /// <summary>True for a histogram's series (<see cref="ReadHistogram"/>); false for one value (<see cref="Value"/>).</summary>
+    public bool IsHistogram => _histogram is not null;
 
-    /// <summary>The sum (counters), or the last value (gauges, observable instruments).</summary>
-    public double Value { get; set; }
+    /// <summary>The Prometheus writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
+    public byte[]? PrometheusLabels { get; set; }
 
-    /// <summary>Histogram: observations recorded.</summary>
-    public long Count { get; set; }
+    /// <summary>The JSON writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
+    public KeyValuePair<System.Text.Json.JsonEncodedText, System.Text.Json.JsonEncodedText>[]? JsonTags { get; set; }
 
-    /// <summary>Histogram: sum of the observations.</summary>
-    public double Sum { get; set; }
+    /// <summary>The sum (counters, up-down counters), or the last value (gauges, observable instruments).</summary>
+    public double Value => Volatile.Read(ref _last) + _total.Sum;
 
-    /// <summary>Histogram: observations per bucket (not cumulative); the last one is above the highest bound.</summary>
-    public long[] Buckets { get; }
+    /// <summary>Adds to a counter's or up-down counter's sum.</summary>
+    public void Add(double value) => _total.Add(value);
+
+    /// <summary>Sets a gauge's or observable instrument's value.</summary>
+    public void Set(double value) => Volatile.Write(ref _last, value);
+
+    /// <summary>Counts one observation in its bucket and adds it to the sum.</summary>
+    public void Observe(double value)
+    {
+        HistogramCell[]? stripes = Volatile.Read(ref _histogramStripes);
+        HistogramCell cell = stripes is null ? _histogram! : stripes[Thread.GetCurrentProcessorId() & (stripes.Length - 1)];
+        Interlocked.Increment(ref cell.Buckets[HistogramBounds.IndexOf(_bounds, value)]);
+        if (AtomicDouble.Add(ref cell.Sum, value) && stripes is null)
+        {
+            // Two threads met on this series' cache lines: give each processor its own counts from now on.
+            int buckets = _bounds.Length + 1;
+            StripedDouble.Stripe(ref _histogramStripes, () => new HistogramCell(buckets));
+        }
+    }
+
+    /// <summary>
+    /// Copies the histogram's per-bucket counts (not cumulative; the last above the highest bound) into
+    /// <paramref name="buckets"/>, sized one more than the bounds, and returns the observation count.
+    /// </summary>
+    public long ReadHistogram(Span<long> buckets, out double sum)
+    {
+        buckets.Clear();
+        sum = _histogram!.AddTo(buckets);
+        HistogramCell[]? stripes = Volatile.Read(ref _histogramStripes);
+        if (stripes is not null)
+        {
+            foreach (HistogramCell cell in stripes)
+            {
+                sum += cell.AddTo(buckets);
+            }
+        }
+
+        long count = 0;
+        foreach (long n in buckets)
+        {
+            count += n;
+        }
+
+        return count;
+    }
+
+    /// <summary>One set of histogram counts; a series has one, and one per processor once threads contend.</summary>
+    private sealed class HistogramCell
+    {
+        public readonly long[] Buckets;
+        public double Sum;
+
+        // Keeps the next cell's sum off this cell's line; the bucket array lives elsewhere on the heap.
+#pragma warning disable CS0169, IDE0051 // padding, never read
+        private readonly long _pad0, _pad1, _pad2, _pad3, _pad4, _pad5, _pad6;
+#pragma warning restore CS0169, IDE0051
+
+        public HistogramCell(int buckets) => Buckets = new long[buckets];
+
+        public double AddTo(Span<long> buckets)
+        {
+            for (int i = 0; i < Buckets.Length; i++)
+            {
+                buckets[i] += Volatile.Read(ref Buckets[i]);
+            }
+
+            return Volatile.Read(ref Sum);
+        }
+    }
 }

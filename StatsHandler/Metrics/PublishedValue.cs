@@ -23,6 +23,7 @@ internal sealed class PublishedValue
             : boolean is not null ? PublishedKind.Boolean
             : PublishedKind.Text;
         EncodedName = System.Text.Encoding.UTF8.GetBytes(name);
+        JsonName = System.Text.Json.JsonEncodedText.Encode(name);
         Header = PrometheusHeader.Create(name, "gauge", Kind == PublishedKind.Boolean
             ? $"Published value {name}: 1 for true, 0 for false."
             : $"Published value {name}.");
@@ -33,6 +34,9 @@ internal sealed class PublishedValue
 
     /// <summary>The name, UTF-8 encoded, for the Prometheus writer.</summary>
     public byte[] EncodedName { get; }
+
+    /// <summary>The name as a JSON property name, encoded once.</summary>
+    public System.Text.Json.JsonEncodedText JsonName { get; }
 
     /// <summary>The Prometheus gauge's HELP and TYPE lines.</summary>
     public PrometheusHeader Header { get; }

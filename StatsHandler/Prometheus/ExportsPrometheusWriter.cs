@@ -8,7 +8,7 @@ internal static class ExportsPrometheusWriter
     /// counter. A published value whose callback throws is left out and reported; one whose name an instrument uses is
     /// left out of this format (the JSON document still shows it).
     /// </summary>
-    public static void Write(PrometheusBuffer b, bool openMetrics, ServerExports exports)
+    public static void Write(PrometheusBuffer b, bool openMetrics, StatsRegistry exports)
     {
         MeterBridge? meters = exports.Meters;
         foreach (PublishedValue value in exports.Published)
@@ -68,71 +68,79 @@ internal static class ExportsPrometheusWriter
 
     private static void WriteInstrument(PrometheusBuffer b, bool openMetrics, InstrumentState instrument)
     {
-        lock (instrument.SyncRoot)
+        // No lock: each series' figures are copied as they are written, so a scrape never makes a Record wait.
+        ReadOnlySpan<MeterSeries> series = instrument.Series;
+        if (series.IsEmpty)
         {
-            List<MeterSeries> series = instrument.Series;
-            if (series.Count == 0)
-            {
-                return;
-            }
+            return;
+        }
 
-            b.Write(instrument.Header.For(openMetrics));
-            if (instrument.Kind != MeterInstrumentKind.Histogram)
-            {
-                foreach (MeterSeries one in series)
-                {
-                    b.Write(instrument.SampleName);
-                    WriteLabels(b, one.EncodedLabels);
-                    b.Write((byte)' ');
-                    b.Write(one.Value * instrument.Scale);
-                    b.Write((byte)'\n');
-                }
-
-                return;
-            }
-
-            byte[][] le = openMetrics ? instrument.OpenMetricsBucketLabels : instrument.TextBucketLabels;
-            bool negativeBuckets = instrument.Bounds.Length > 0 && instrument.Bounds[0] < 0;
+        PrometheusInstrument form = PrometheusInstrument.Of(instrument);
+        b.Write(form.Header.For(openMetrics));
+        if (instrument.Kind != MeterInstrumentKind.Histogram)
+        {
             foreach (MeterSeries one in series)
             {
-                long cumulative = 0;
-                for (int i = 0; i < one.Buckets.Length; i++)
-                {
-                    cumulative += one.Buckets[i];
-                    b.Write(instrument.SampleName);
-                    b.Write("_bucket{"u8);
-                    if (one.EncodedLabels.Length > 0)
-                    {
-                        b.Write(one.EncodedLabels);
-                        b.Write((byte)',');
-                    }
-
-                    b.Write(le[i]);
-                    b.Write("} "u8);
-                    b.Write(cumulative);
-                    b.Write((byte)'\n');
-                }
-
-                // OpenMetrics treats _sum as a counter: it may not be NaN or negative, nor present with negative
-                // buckets; and _count appears exactly when _sum does.
-                if (openMetrics && !(one.Sum >= 0 && !negativeBuckets))
-                {
-                    continue;
-                }
-
-                b.Write(instrument.SampleName);
-                b.Write("_sum"u8);
-                WriteLabels(b, one.EncodedLabels);
+                b.Write(form.SampleName);
+                WriteLabels(b, form.LabelsOf(one));
                 b.Write((byte)' ');
-                b.Write(one.Sum * instrument.Scale);
-                b.Write((byte)'\n');
-                b.Write(instrument.SampleName);
-                b.Write("_count"u8);
-                WriteLabels(b, one.EncodedLabels);
-                b.Write((byte)' ');
-                b.Write(one.Count);
+                b.Write(one.Value * form.Scale);
                 b.Write((byte)'\n');
             }
+
+            return;
+        }
+
+        byte[][] le = openMetrics ? form.OpenMetricsBucketLabels : form.TextBucketLabels;
+        bool negativeBuckets = instrument.Bounds.Length > 0 && instrument.Bounds[0] < 0;
+        long[]? rented = le.Length > 64 ? System.Buffers.ArrayPool<long>.Shared.Rent(le.Length) : null;
+        Span<long> buckets = rented is null ? stackalloc long[le.Length] : rented.AsSpan(0, le.Length);
+        foreach (MeterSeries one in series)
+        {
+            long count = one.ReadHistogram(buckets, out double sum);
+            byte[] labels = form.LabelsOf(one);
+            long cumulative = 0;
+            for (int i = 0; i < buckets.Length; i++)
+            {
+                cumulative += buckets[i];
+                b.Write(form.SampleName);
+                b.Write("_bucket{"u8);
+                if (labels.Length > 0)
+                {
+                    b.Write(labels);
+                    b.Write((byte)',');
+                }
+
+                b.Write(le[i]);
+                b.Write("} "u8);
+                b.Write(cumulative);
+                b.Write((byte)'\n');
+            }
+
+            // OpenMetrics treats _sum as a counter: it may not be NaN or negative, nor present with negative
+            // buckets; and _count appears exactly when _sum does.
+            if (openMetrics && !(sum >= 0 && !negativeBuckets))
+            {
+                continue;
+            }
+
+            b.Write(form.SampleName);
+            b.Write("_sum"u8);
+            WriteLabels(b, labels);
+            b.Write((byte)' ');
+            b.Write(sum * form.Scale);
+            b.Write((byte)'\n');
+            b.Write(form.SampleName);
+            b.Write("_count"u8);
+            WriteLabels(b, labels);
+            b.Write((byte)' ');
+            b.Write(count);
+            b.Write((byte)'\n');
+        }
+
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<long>.Shared.Return(rented);
         }
     }
 

@@ -13,127 +13,104 @@ namespace StatsHandler;
 /// </remarks>
 internal static class PrometheusFamilies
 {
-    private static readonly PrometheusHeader CpuSeconds = PrometheusHeader.Create(
-        "process_cpu_seconds", "counter", "Total user and system CPU time spent in seconds (JSON cpu_user_seconds + cpu_system_seconds).");
+    private const string Counter = "counter";
+    private const string Gauge = "gauge";
+    private const string DroppedSeriesName = "statshandler_dropped_series";
 
-    private static readonly PrometheusHeader ResidentMemory = PrometheusHeader.Create(
-        "process_resident_memory_bytes", "gauge", "Resident memory size in bytes (JSON memory_sys).");
-
-    private static readonly PrometheusHeader StartTime = PrometheusHeader.Create(
-        "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds (JSON process_start_time; uptime_seconds is time() minus this).");
-
-    private static readonly PrometheusHeader OpenFds = PrometheusHeader.Create(
-        "process_open_fds", "gauge", "Number of open file descriptors.");
-
-    private static readonly PrometheusHeader MaxFds = PrometheusHeader.Create(
-        "process_max_fds", "gauge", "Maximum number of open file descriptors (the soft limit).");
-
-    private static readonly PrometheusHeader Threads = PrometheusHeader.Create(
-        "process_num_threads", "gauge", "Number of OS threads in the process (JSON thread_num).");
-
-    private static readonly PrometheusHeader RuntimeInfo = PrometheusHeader.Create(
-        "dotnet_runtime_info", "gauge", "Always 1; the labels describe the runtime (JSON dotnet_version, os, arch, pid, gc_server, gc_concurrent, gc_latency_mode).");
-
-    private static readonly PrometheusHeader CpuCount = PrometheusHeader.Create(
-        "dotnet_process_cpus", "gauge", "Processors available to the process, honouring affinity and container limits (JSON cpu_num).");
-
-    private static readonly PrometheusHeader CpuTime = PrometheusHeader.Create(
-        "dotnet_process_cpu_time_seconds", "counter", "CPU time used by the process by mode, in seconds (JSON cpu_user_seconds, cpu_system_seconds).");
-
-    private static readonly PrometheusHeader PoolThreads = PrometheusHeader.Create(
-        "dotnet_thread_pool_threads", "gauge", "Thread pool threads (JSON threadpool_thread_num).");
-
-    private static readonly PrometheusHeader PoolQueue = PrometheusHeader.Create(
-        "dotnet_thread_pool_queue_length", "gauge", "Work items queued to the thread pool and not yet started (JSON threadpool_queue_length).");
-
-    private static readonly PrometheusHeader PoolItems = PrometheusHeader.Create(
-        "dotnet_thread_pool_work_item_count", "counter", "Work items the thread pool has completed (JSON threadpool_completed_items).");
-
-    private static readonly PrometheusHeader LockContentions = PrometheusHeader.Create(
-        "dotnet_monitor_lock_contentions", "counter", "Times a thread waited on a contended Monitor lock (JSON lock_contention_num).");
-
-    private static readonly PrometheusHeader Timers = PrometheusHeader.Create(
-        "dotnet_timers_active", "gauge", "Timers currently active (JSON timer_num).");
-
-    private static readonly PrometheusHeader TotalMemory = PrometheusHeader.Create(
-        "dotnet_total_memory_bytes", "gauge", "Bytes the GC heap holds now, live and not yet collected (JSON memory_alloc).");
-
-    private static readonly PrometheusHeader Allocated = PrometheusHeader.Create(
-        "dotnet_gc_heap_total_allocated_bytes", "counter", "Bytes allocated on the GC heap since the process started (JSON memory_total_alloc).");
-
-    private static readonly PrometheusHeader Committed = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_memory_committed_size_bytes", "gauge", "Bytes the GC had committed at the last collection (JSON memory_committed).");
-
-    private static readonly PrometheusHeader Available = PrometheusHeader.Create(
-        "dotnet_gc_memory_total_available_bytes", "gauge", "Memory available to the process, honouring container and GC hard limits (JSON memory_limit).");
-
-    private static readonly PrometheusHeader Load = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_memory_load_bytes", "gauge", "Memory in use on the machine or container when the GC last looked (JSON memory_load).");
-
-    private static readonly PrometheusHeader HeapSize = PrometheusHeader.Create(
-        "dotnet_gc_heap_size_bytes", "gauge", "GC heap size after the last collection, all generations and fragmentation included (JSON heap_alloc).");
-
-    private static readonly PrometheusHeader Fragmentation = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_heap_fragmentation_size_bytes", "gauge", "Free space inside the GC heap after the last collection (JSON heap_fragmented).");
-
-    private static readonly PrometheusHeader GenerationSize = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_heap_size_bytes", "gauge", "Size of each GC heap generation after the last collection (JSON heap_gen0, heap_gen1, heap_gen2, heap_loh, heap_poh).");
-
-    private static readonly PrometheusHeader Promoted = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_promoted_bytes", "gauge", "Bytes promoted by the last collection (JSON heap_promoted).");
-
-    private static readonly PrometheusHeader Pinned = PrometheusHeader.Create(
-        "dotnet_gc_last_collection_pinned_objects", "gauge", "Pinned objects seen by the last collection (JSON heap_pinned_objects).");
-
-    private static readonly PrometheusHeader FinalizationPending = PrometheusHeader.Create(
-        "dotnet_gc_finalization_pending_objects", "gauge", "Objects waiting for their finalizer after the last collection (JSON heap_finalization_pending).");
-
-    private static readonly PrometheusHeader Collections = PrometheusHeader.Create(
-        "dotnet_gc_collections", "counter",
-        "Garbage collections of exactly this generation since the process started. The JSON gc_genN_num count collections of generation N or higher, so gen0 here is gc_gen0_num - gc_gen1_num, gen1 is gc_gen1_num - gc_gen2_num, gen2 is gc_gen2_num, and the sum is gc_num.");
-
-    private static readonly PrometheusHeader PauseTime = PrometheusHeader.Create(
-        "dotnet_gc_pause_time_seconds", "counter", "Time the GC has paused the process since it started, in seconds (JSON gc_pause_total_ms).");
-
-    private static readonly PrometheusHeader JitMethods = PrometheusHeader.Create(
-        "dotnet_jit_compiled_methods", "counter", "Methods JIT-compiled since the process started (JSON jit_method_num).");
-
-    private static readonly PrometheusHeader JitIl = PrometheusHeader.Create(
-        "dotnet_jit_compiled_il_size_bytes", "counter", "Bytes of IL JIT-compiled since the process started (JSON jit_il_bytes).");
-
-    private static readonly PrometheusHeader JitTime = PrometheusHeader.Create(
-        "dotnet_jit_compilation_time_seconds", "counter", "Time spent JIT-compiling since the process started, in seconds (JSON jit_time_ms).");
-
-    private static readonly PrometheusHeader Assemblies = PrometheusHeader.Create(
-        "dotnet_assemblies_loaded", "gauge", "Assemblies loaded (JSON assembly_num).");
-
-    private static readonly PrometheusHeader Exceptions = PrometheusHeader.Create(
-        "dotnet_exceptions", "counter", "First-chance exceptions thrown since the handler was created (JSON exception_num).");
+    /// <summary>Every built-in family, in the order written: name, type, help and samples in one place each.</summary>
+    private static readonly Family[] Table =
+    [
+        new("process_cpu_seconds", Counter, "Total user and system CPU time spent in seconds (JSON cpu_user_seconds + cpu_system_seconds).",
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.CpuUserSeconds + s.CpuSystemSeconds)),
+        new("process_resident_memory_bytes", Gauge, "Resident memory size in bytes (JSON memory_sys).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemorySysBytes)),
+        new("process_start_time_seconds", Gauge, "Start time of the process since unix epoch in seconds (JSON process_start_time; uptime_seconds is time() minus this).",
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.ProcessStartTime.ToUnixTimeMilliseconds() / 1000.0)),
+        new("process_open_fds", Gauge, "Number of open file descriptors.", static (in RuntimeStats s) => s.HasFileDescriptors,
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.OpenFileDescriptors)),
+        new("process_max_fds", Gauge, "Maximum number of open file descriptors (the soft limit).", static (in RuntimeStats s) => s.HasFileDescriptors,
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MaxFileDescriptors)),
+        new("process_num_threads", Gauge, "Number of OS threads in the process (JSON thread_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.ThreadCount)),
+        new("dotnet_runtime_info", Gauge, "Always 1; the labels describe the runtime (JSON dotnet_version, os, arch, pid, gc_server, gc_concurrent, gc_latency_mode).",
+            new Sample(WriteRuntimeInfo)),
+        new("dotnet_process_cpus", Gauge, "Processors available to the process, honouring affinity and container limits (JSON cpu_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.CpuCount)),
+        new("dotnet_process_cpu_time_seconds", Counter, "CPU time used by the process by mode, in seconds (JSON cpu_user_seconds, cpu_system_seconds).",
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.CpuUserSeconds, "cpu_mode=\"user\""),
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.CpuSystemSeconds, "cpu_mode=\"system\"")),
+        new("dotnet_thread_pool_threads", Gauge, "Thread pool threads (JSON threadpool_thread_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.ThreadPoolThreadCount)),
+        new("dotnet_thread_pool_queue_length", Gauge, "Work items queued to the thread pool and not yet started (JSON threadpool_queue_length).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.ThreadPoolQueueLength)),
+        new("dotnet_thread_pool_work_item_count", Counter, "Work items the thread pool has completed (JSON threadpool_completed_items).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.ThreadPoolCompletedItems)),
+        new("dotnet_monitor_lock_contentions", Counter, "Times a thread waited on a contended Monitor lock (JSON lock_contention_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.LockContentionCount)),
+        new("dotnet_timers_active", Gauge, "Timers currently active (JSON timer_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.TimerCount)),
+        new("dotnet_total_memory_bytes", Gauge, "Bytes the GC heap holds now, live and not yet collected (JSON memory_alloc).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemoryAllocBytes)),
+        new("dotnet_gc_heap_total_allocated_bytes", Counter, "Bytes allocated on the GC heap since the process started (JSON memory_total_alloc).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemoryTotalAllocBytes)),
+        new("dotnet_gc_last_collection_memory_committed_size_bytes", Gauge, "Bytes the GC had committed at the last collection (JSON memory_committed).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemoryCommittedBytes)),
+        new("dotnet_gc_memory_total_available_bytes", Gauge, "Memory available to the process, honouring container and GC hard limits (JSON memory_limit).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemoryLimitBytes)),
+        new("dotnet_gc_last_collection_memory_load_bytes", Gauge, "Memory in use on the machine or container when the GC last looked (JSON memory_load).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.MemoryLoadBytes)),
+        new("dotnet_gc_heap_size_bytes", Gauge, "GC heap size after the last collection, all generations and fragmentation included (JSON heap_alloc).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapAllocBytes)),
+        new("dotnet_gc_last_collection_heap_fragmentation_size_bytes", Gauge, "Free space inside the GC heap after the last collection (JSON heap_fragmented).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapFragmentedBytes)),
+        new("dotnet_gc_last_collection_heap_size_bytes", Gauge, "Size of each GC heap generation after the last collection (JSON heap_gen0, heap_gen1, heap_gen2, heap_loh, heap_poh).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapGen0Bytes, "gc_heap_generation=\"gen0\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapGen1Bytes, "gc_heap_generation=\"gen1\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapGen2Bytes, "gc_heap_generation=\"gen2\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapLohBytes, "gc_heap_generation=\"loh\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapPohBytes, "gc_heap_generation=\"poh\"")),
+        new("dotnet_gc_last_collection_promoted_bytes", Gauge, "Bytes promoted by the last collection (JSON heap_promoted).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapPromotedBytes)),
+        new("dotnet_gc_last_collection_pinned_objects", Gauge, "Pinned objects seen by the last collection (JSON heap_pinned_objects).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapPinnedObjects)),
+        new("dotnet_gc_finalization_pending_objects", Gauge, "Objects waiting for their finalizer after the last collection (JSON heap_finalization_pending).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.HeapFinalizationPending)),
+        new("dotnet_gc_collections", Counter, "Garbage collections of exactly this generation since the process started. The JSON gc_genN_num count collections of generation N or higher, so gen0 here is gc_gen0_num - gc_gen1_num, gen1 is gc_gen1_num - gc_gen2_num, gen2 is gc_gen2_num, and the sum is gc_num.",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => p.Gen0Collections, "gc_heap_generation=\"gen0\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => p.Gen1Collections, "gc_heap_generation=\"gen1\""),
+            Long(static (in RuntimeStats s, in ProcessFigures p) => p.Gen2Collections, "gc_heap_generation=\"gen2\"")),
+        new("dotnet_gc_pause_time_seconds", Counter, "Time the GC has paused the process since it started, in seconds (JSON gc_pause_total_ms).",
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.GcPauseTotalMs / 1000)),
+        new("dotnet_jit_compiled_methods", Counter, "Methods JIT-compiled since the process started (JSON jit_method_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.JitMethodCount)),
+        new("dotnet_jit_compiled_il_size_bytes", Counter, "Bytes of IL JIT-compiled since the process started (JSON jit_il_bytes).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.JitILBytes)),
+        new("dotnet_jit_compilation_time_seconds", Counter, "Time spent JIT-compiling since the process started, in seconds (JSON jit_time_ms).",
+            Double(static (in RuntimeStats s, in ProcessFigures p) => s.JitTimeMs / 1000)),
+        new("dotnet_assemblies_loaded", Gauge, "Assemblies loaded (JSON assembly_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.AssemblyCount)),
+        new("dotnet_exceptions", Counter, "First-chance exceptions thrown since the handler was created (JSON exception_num).",
+            Long(static (in RuntimeStats s, in ProcessFigures p) => s.ExceptionCount)),
+    ];
 
     /// <summary>The family of series the meter bridge did not create because an instrument reached its cap.</summary>
     internal static readonly PrometheusHeader DroppedSeries = PrometheusHeader.Create(
-        "statshandler_dropped_series", "counter", "Series of an exported instrument dropped because it reached the per-instrument series cap (StatsServer.MaxSeriesPerInstrument).");
+        DroppedSeriesName, Counter, "Series of an exported instrument dropped because it reached the per-instrument series cap (StatsServer.MaxSeriesPerInstrument).");
 
     /// <summary>Every name a built-in family or its samples use; instruments and published values keep off them.</summary>
     private static readonly FrozenSet<string> BuiltInNames = FrozenSet.ToFrozenSet(
-        [
-            .. GcEventPrometheusWriter.Names,
-            "process_cpu_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
-            "process_open_fds", "process_max_fds", "process_num_threads", "dotnet_runtime_info", "dotnet_process_cpus",
-            "dotnet_process_cpu_time_seconds", "dotnet_process_cpu_time_seconds_total", "dotnet_thread_pool_threads",
-            "dotnet_thread_pool_queue_length", "dotnet_thread_pool_work_item_count", "dotnet_thread_pool_work_item_count_total",
-            "dotnet_monitor_lock_contentions", "dotnet_monitor_lock_contentions_total", "dotnet_timers_active", "dotnet_total_memory_bytes",
-            "dotnet_gc_heap_total_allocated_bytes", "dotnet_gc_heap_total_allocated_bytes_total",
-            "dotnet_gc_last_collection_memory_committed_size_bytes", "dotnet_gc_memory_total_available_bytes",
-            "dotnet_gc_last_collection_memory_load_bytes", "dotnet_gc_heap_size_bytes", "dotnet_gc_last_collection_heap_fragmentation_size_bytes",
-            "dotnet_gc_last_collection_heap_size_bytes", "dotnet_gc_last_collection_promoted_bytes", "dotnet_gc_last_collection_pinned_objects",
-            "dotnet_gc_finalization_pending_objects", "dotnet_gc_collections", "dotnet_gc_collections_total", "dotnet_gc_pause_time_seconds",
-            "dotnet_gc_pause_time_seconds_total", "dotnet_jit_compiled_methods", "dotnet_jit_compiled_methods_total",
-            "dotnet_jit_compiled_il_size_bytes", "dotnet_jit_compiled_il_size_bytes_total", "dotnet_jit_compilation_time_seconds",
-            "dotnet_jit_compilation_time_seconds_total", "dotnet_assemblies_loaded", "dotnet_exceptions", "dotnet_exceptions_total",
-            "statshandler_dropped_series", "statshandler_dropped_series_total",
-        ],
+        Table.Select(f => (f.Name, f.Type)).Append((Name: DroppedSeriesName, Type: Counter))
+            .SelectMany(f => f.Type == Counter ? new[] { f.Name, f.Name + "_total" } : [f.Name])
+            .Concat(GcEventPrometheusWriter.Names),
         StringComparer.Ordinal);
+
+    private delegate long LongOf(in RuntimeStats stats, in ProcessFigures process);
+
+    private delegate double DoubleOf(in RuntimeStats stats, in ProcessFigures process);
+
+    private delegate bool Condition(in RuntimeStats stats);
+
+    private delegate void SampleWriter(PrometheusBuffer b, in RuntimeStats stats);
 
     /// <summary>True when <paramref name="name"/> is a built-in family's name or one of its sample names.</summary>
     public static bool IsBuiltIn(string name) => BuiltInNames.Contains(name);
@@ -141,24 +118,27 @@ internal static class PrometheusFamilies
     /// <summary>Writes every built-in family from <paramref name="stats"/> and <paramref name="process"/>.</summary>
     public static void Write(PrometheusBuffer b, bool openMetrics, in RuntimeStats stats, in ProcessFigures process)
     {
-        b.Write(CpuSeconds.For(openMetrics));
-        Sample(b, "process_cpu_seconds_total "u8, stats.CpuUserSeconds + stats.CpuSystemSeconds);
-        b.Write(ResidentMemory.For(openMetrics));
-        Sample(b, "process_resident_memory_bytes "u8, stats.MemorySysBytes);
-        b.Write(StartTime.For(openMetrics));
-        Sample(b, "process_start_time_seconds "u8, stats.ProcessStartTime.ToUnixTimeMilliseconds() / 1000.0);
-        if (process.HasFileDescriptors)
+        foreach (Family family in Table)
         {
-            b.Write(OpenFds.For(openMetrics));
-            Sample(b, "process_open_fds "u8, process.OpenFileDescriptors);
-            b.Write(MaxFds.For(openMetrics));
-            Sample(b, "process_max_fds "u8, process.MaxFileDescriptors);
+            if (family.When is not null && !family.When(in stats))
+            {
+                continue;
+            }
+
+            b.Write(family.Header.For(openMetrics));
+            foreach (Sample sample in family.Samples)
+            {
+                sample.Write(b, in stats, in process);
+            }
         }
+    }
 
-        b.Write(Threads.For(openMetrics));
-        Sample(b, "process_num_threads "u8, stats.ThreadCount);
+    private static Sample Long(LongOf value, string? labels = null) => new(labels, value, null);
 
-        b.Write(RuntimeInfo.For(openMetrics));
+    private static Sample Double(DoubleOf value, string? labels = null) => new(labels, null, value);
+
+    private static void WriteRuntimeInfo(PrometheusBuffer b, in RuntimeStats stats)
+    {
         b.Write("dotnet_runtime_info{version=\""u8);
         b.WriteLabelValue(stats.DotnetVersion ?? string.Empty);
         b.Write("\",os=\""u8);
@@ -172,80 +152,83 @@ internal static class PrometheusFamilies
         b.Write("\",gc_latency_mode=\""u8);
         b.WriteLabelValue(stats.GcLatencyMode ?? string.Empty);
         b.Write("\"} 1\n"u8);
-
-        b.Write(CpuCount.For(openMetrics));
-        Sample(b, "dotnet_process_cpus "u8, stats.CpuCount);
-        b.Write(CpuTime.For(openMetrics));
-        Sample(b, "dotnet_process_cpu_time_seconds_total{cpu_mode=\"user\"} "u8, stats.CpuUserSeconds);
-        Sample(b, "dotnet_process_cpu_time_seconds_total{cpu_mode=\"system\"} "u8, stats.CpuSystemSeconds);
-        b.Write(PoolThreads.For(openMetrics));
-        Sample(b, "dotnet_thread_pool_threads "u8, stats.ThreadPoolThreadCount);
-        b.Write(PoolQueue.For(openMetrics));
-        Sample(b, "dotnet_thread_pool_queue_length "u8, stats.ThreadPoolQueueLength);
-        b.Write(PoolItems.For(openMetrics));
-        Sample(b, "dotnet_thread_pool_work_item_count_total "u8, stats.ThreadPoolCompletedItems);
-        b.Write(LockContentions.For(openMetrics));
-        Sample(b, "dotnet_monitor_lock_contentions_total "u8, stats.LockContentionCount);
-        b.Write(Timers.For(openMetrics));
-        Sample(b, "dotnet_timers_active "u8, stats.TimerCount);
-
-        b.Write(TotalMemory.For(openMetrics));
-        Sample(b, "dotnet_total_memory_bytes "u8, stats.MemoryAllocBytes);
-        b.Write(Allocated.For(openMetrics));
-        Sample(b, "dotnet_gc_heap_total_allocated_bytes_total "u8, stats.MemoryTotalAllocBytes);
-        b.Write(Committed.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_memory_committed_size_bytes "u8, stats.MemoryCommittedBytes);
-        b.Write(Available.For(openMetrics));
-        Sample(b, "dotnet_gc_memory_total_available_bytes "u8, stats.MemoryLimitBytes);
-        b.Write(Load.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_memory_load_bytes "u8, stats.MemoryLoadBytes);
-        b.Write(HeapSize.For(openMetrics));
-        Sample(b, "dotnet_gc_heap_size_bytes "u8, stats.HeapAllocBytes);
-        b.Write(Fragmentation.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_heap_fragmentation_size_bytes "u8, stats.HeapFragmentedBytes);
-        b.Write(GenerationSize.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"gen0\"} "u8, stats.HeapGen0Bytes);
-        Sample(b, "dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"gen1\"} "u8, stats.HeapGen1Bytes);
-        Sample(b, "dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"gen2\"} "u8, stats.HeapGen2Bytes);
-        Sample(b, "dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"loh\"} "u8, stats.HeapLohBytes);
-        Sample(b, "dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"poh\"} "u8, stats.HeapPohBytes);
-        b.Write(Promoted.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_promoted_bytes "u8, stats.HeapPromotedBytes);
-        b.Write(Pinned.For(openMetrics));
-        Sample(b, "dotnet_gc_last_collection_pinned_objects "u8, stats.HeapPinnedObjects);
-        b.Write(FinalizationPending.For(openMetrics));
-        Sample(b, "dotnet_gc_finalization_pending_objects "u8, stats.HeapFinalizationPending);
-
-        b.Write(Collections.For(openMetrics));
-        Sample(b, "dotnet_gc_collections_total{gc_heap_generation=\"gen0\"} "u8, process.Gen0Collections);
-        Sample(b, "dotnet_gc_collections_total{gc_heap_generation=\"gen1\"} "u8, process.Gen1Collections);
-        Sample(b, "dotnet_gc_collections_total{gc_heap_generation=\"gen2\"} "u8, process.Gen2Collections);
-        b.Write(PauseTime.For(openMetrics));
-        Sample(b, "dotnet_gc_pause_time_seconds_total "u8, stats.GcPauseTotalMs / 1000);
-
-        b.Write(JitMethods.For(openMetrics));
-        Sample(b, "dotnet_jit_compiled_methods_total "u8, stats.JitMethodCount);
-        b.Write(JitIl.For(openMetrics));
-        Sample(b, "dotnet_jit_compiled_il_size_bytes_total "u8, stats.JitILBytes);
-        b.Write(JitTime.For(openMetrics));
-        Sample(b, "dotnet_jit_compilation_time_seconds_total "u8, stats.JitTimeMs / 1000);
-        b.Write(Assemblies.For(openMetrics));
-        Sample(b, "dotnet_assemblies_loaded "u8, stats.AssemblyCount);
-        b.Write(Exceptions.For(openMetrics));
-        Sample(b, "dotnet_exceptions_total "u8, stats.ExceptionCount);
     }
 
-    private static void Sample(PrometheusBuffer b, ReadOnlySpan<byte> nameAndLabels, long value)
+    /// <summary>One family: its header encoded once, and its samples, each named after it.</summary>
+    private sealed class Family
     {
-        b.Write(nameAndLabels);
-        b.Write(value);
-        b.Write((byte)'\n');
+        public Family(string name, string type, string help, params Sample[] samples)
+            : this(name, type, help, null, samples)
+        {
+        }
+
+        public Family(string name, string type, string help, Condition? when, params Sample[] samples)
+        {
+            Name = name;
+            Type = type;
+            When = when;
+            Samples = samples;
+            Header = PrometheusHeader.Create(name, type, help);
+            string sampleName = type == Counter ? name + "_total" : name;
+            foreach (Sample sample in samples)
+            {
+                sample.Bind(sampleName);
+            }
+        }
+
+        public string Name { get; }
+
+        public string Type { get; }
+
+        /// <summary>Null when the family is always written; else true when the snapshot has its figures.</summary>
+        public Condition? When { get; }
+
+        public Sample[] Samples { get; }
+
+        public PrometheusHeader Header { get; }
     }
 
-    private static void Sample(PrometheusBuffer b, ReadOnlySpan<byte> nameAndLabels, double value)
+    /// <summary>One sample of a family: its labels and the value it is written from (or a writer of its own).</summary>
+    private sealed class Sample
     {
-        b.Write(nameAndLabels);
-        b.Write(value);
-        b.Write((byte)'\n');
+        private readonly string? _labels;
+        private readonly LongOf? _long;
+        private readonly DoubleOf? _double;
+        private readonly SampleWriter? _custom;
+        private byte[] _prefix = [];
+
+        public Sample(string? labels, LongOf? integer, DoubleOf? number)
+        {
+            _labels = labels;
+            _long = integer;
+            _double = number;
+        }
+
+        public Sample(SampleWriter custom) => _custom = custom;
+
+        /// <summary>Encodes <c>name{labels} </c> once, with the family's sample name.</summary>
+        public void Bind(string sampleName) =>
+            _prefix = System.Text.Encoding.UTF8.GetBytes(sampleName + (_labels is null ? string.Empty : "{" + _labels + "}") + " ");
+
+        public void Write(PrometheusBuffer b, in RuntimeStats stats, in ProcessFigures process)
+        {
+            if (_custom is not null)
+            {
+                _custom(b, in stats);
+                return;
+            }
+
+            b.Write(_prefix);
+            if (_long is not null)
+            {
+                b.Write(_long(in stats, in process));
+            }
+            else
+            {
+                b.Write(_double!(in stats, in process));
+            }
+
+            b.Write((byte)'\n');
+        }
     }
 }

@@ -9,27 +9,38 @@ namespace StatsHandler;
 /// <remarks>
 /// <para>Mount it with <see cref="StatsServer.HandlePrometheus(string)"/>, which also writes the server's published values
 /// (<see cref="StatsServer.Publish(string, Func{long})"/>) and exported meters (<see cref="StatsServer.ExportMeters(string[])"/>).
-/// Created directly, it writes the built-in <c>process_*</c> and <c>dotnet_*</c> families only; dispose it when done.</para>
+/// Created directly, it writes the built-in <c>process_*</c> and <c>dotnet_*</c> families only, or a registry's exports
+/// too when given one (<see cref="PrometheusHandler(StatsRegistry)"/>); dispose it when done.</para>
 /// <para>The output is built in a pooled buffer and sent with an exact <c>Content-Length</c> in one write.</para>
 /// </remarks>
 public sealed class PrometheusHandler : IStatsHandler, IDisposable
 {
-    private readonly RuntimeStatsCollector _collector = new();
-    private readonly FileDescriptorProbe _fileDescriptors = new();
-    private readonly ServerExports? _exports;
+    private readonly RuntimeStatsCollector _collector;
+    private readonly StatsRegistry? _registry;
     private readonly SmallPool<PrometheusBuffer> _buffers = new(16);
     private long _gen0;
     private long _gen1;
     private long _gen2;
     private int _lastLength = 8192;
 
-    /// <summary>Creates a handler that writes the built-in families.</summary>
+    /// <summary>Creates a handler that writes the built-in families, read by a runtime probe of its own.</summary>
     public PrometheusHandler()
         : this(null)
     {
     }
 
-    internal PrometheusHandler(ServerExports? exports) => _exports = exports;
+    /// <summary>
+    /// Creates a handler that also writes <paramref name="registry"/>'s published values and meters, and reads the
+    /// runtime probe the registry's other handlers read (so <c>dotnet_exceptions_total</c> and the JSON
+    /// <c>exception_num</c> agree), for example <c>new PrometheusHandler(server.Registry)</c>.
+    /// </summary>
+    /// <param name="registry">The exports to write and the probe to share; none (a probe of its own) when null.</param>
+    /// <exception cref="ObjectDisposedException"><paramref name="registry"/> has been disposed.</exception>
+    public PrometheusHandler(StatsRegistry? registry)
+    {
+        _collector = registry is null ? new RuntimeStatsCollector() : new RuntimeStatsCollector(null, null, registry.Probe());
+        _registry = registry;
+    }
 
     /// <summary>Serves one scrape with a fresh snapshot.</summary>
     /// <param name="context">The request and the response to write.</param>
@@ -62,7 +73,6 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     public void Dispose()
     {
         _collector.Dispose();
-        _fileDescriptors.Dispose();
         _buffers.Drain(static buffer => buffer.Dispose());
     }
 
@@ -80,7 +90,7 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     internal PrometheusBuffer Render(bool openMetrics)
     {
         // Observable instruments report when asked: ask before the snapshot so their values are as fresh as the rest.
-        _exports?.Meters?.Observe();
+        _registry?.Meters?.Observe();
         RuntimeStats stats = _collector.Capture();
         ProcessFigures process = ReadProcessFigures(in stats);
         PrometheusBuffer? buffer = _buffers.TryRent();
@@ -89,14 +99,14 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         try
         {
             PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
-            if (_exports?.GcEvents is { } gcEvents)
+            if (_registry?.GcEvents is { } gcEvents)
             {
                 GcEventPrometheusWriter.Write(buffer, openMetrics, gcEvents);
             }
 
-            if (_exports is not null)
+            if (_registry is not null)
             {
-                ExportsPrometheusWriter.Write(buffer, openMetrics, _exports);
+                ExportsPrometheusWriter.Write(buffer, openMetrics, _registry);
             }
 
             if (openMetrics)
@@ -116,13 +126,8 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
 
     private ProcessFigures ReadProcessFigures(in RuntimeStats stats)
     {
-        bool hasFds = _fileDescriptors.TryRead(out long open, out long max);
-
         // GcGenNCount count collections of generation N or higher; Prometheus wants each generation on its own.
         return new ProcessFigures(
-            hasFds,
-            open,
-            max,
             NeverBelow(ref _gen0, (long)stats.GcGen0Count - stats.GcGen1Count),
             NeverBelow(ref _gen1, (long)stats.GcGen1Count - stats.GcGen2Count),
             NeverBelow(ref _gen2, stats.GcGen2Count));

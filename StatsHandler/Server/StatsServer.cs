@@ -120,7 +120,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         lock (_lock)
         {
             ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => new RuntimeStatsHandler(null, Exports), owned: true);
+            _routes.Add(pattern, () => new RuntimeStatsHandler(null, Registry), owned: true);
         }
 
         return this;
@@ -177,16 +177,38 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         lock (_lock)
         {
             ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => new PrometheusHandler(Exports), owned: true);
+            _routes.Add(pattern, () => new PrometheusHandler(Registry), owned: true);
         }
 
         return this;
     }
 
     /// <summary>
-    /// Exports the app's own <see cref="System.Diagnostics.Metrics.Meter"/>s: every counter, up-down counter, gauge,
-    /// histogram and observable instrument of the meters named shows in the JSON document (<c>meters</c>) and in the
-    /// Prometheus output. Measurements are collected from this call on; observable instruments are read at each request.
+    /// What this server's handlers export beside the runtime snapshot (published values, the app's meters) and the
+    /// runtime probe they share. <see cref="Publish(string, Func{long})"/>, <see cref="ExportMeters"/> and
+    /// <see cref="MaxSeriesPerInstrument"/> forward to it; give it to a handler you build yourself so that handler shows
+    /// the same: <c>Handle("/api/stats", new RuntimeStatsHandler(options, server.Registry))</c>. The server disposes it.
+    /// </summary>
+    public StatsRegistry Registry
+    {
+        get
+        {
+            // Created on first use and shared by every handler this server makes; disposed in Release.
+            StatsRegistry? registry = Volatile.Read(ref _registry);
+            if (registry is null)
+            {
+                var created = new StatsRegistry(Report);
+                registry = Interlocked.CompareExchange(ref _registry, created, null) ?? created;
+            }
+
+            return registry;
+        }
+    }
+
+    /// <summary>
+    /// Exports the app's own <see cref="System.Diagnostics.Metrics.Meter"/>s on <see cref="Registry"/>: every counter,
+    /// up-down counter, gauge, histogram and observable instrument of the meters named shows in the JSON document
+    /// (<c>meters</c>) and in the Prometheus output. See <see cref="StatsRegistry.ExportMeters"/>.
     /// </summary>
     /// <param name="meterNames">
     /// Meter names: exact (<c>"MyApp"</c>), or a prefix ending in <c>*</c> (<c>"MyApp.*"</c> matches <c>MyApp.Orders</c>;
@@ -198,30 +220,8 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer ExportMeters(params string[] meterNames)
     {
-        ArgumentNullException.ThrowIfNull(meterNames);
-        if (meterNames.Length == 0)
-        {
-            throw new ArgumentException("Give at least one meter name to export, for example ExportMeters(\"MyApp\") or ExportMeters(\"MyApp.*\").", nameof(meterNames));
-        }
-
-        foreach (string name in meterNames)
-        {
-            ArgumentNullException.ThrowIfNull(name, nameof(meterNames));
-            int star = name.IndexOf('*', StringComparison.Ordinal);
-            if (name.Trim().Length == 0 || (star >= 0 && star != name.Length - 1))
-            {
-                throw new ArgumentException(
-                    $"Invalid meter name '{name}': give a meter's exact name ('MyApp') or a prefix ending in '*' ('MyApp.*'); '*' may appear only at the end.",
-                    nameof(meterNames));
-            }
-        }
-
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
-        }
-
-        Exports.ExportMeters(meterNames);
+        ThrowIfDisposed();
+        Registry.ExportMeters(meterNames);
         return this;
     }
 
@@ -240,40 +240,27 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer EnableGcEvents()
     {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
-        }
-
-        Exports.EnableGcEvents();
+        ThrowIfDisposed();
+        Registry.EnableGcEvents();
         return this;
     }
 
     /// <summary>
-    /// The most series (distinct tag sets) kept per exported instrument: 1,000 by default. Measurements with a new tag
-    /// set beyond it are dropped and counted in the <c>statshandler_dropped_series_total</c> family, so a tag with
-    /// unbounded values cannot exhaust memory. Applies to series created after it is set.
+    /// The most series (distinct tag sets) kept per exported instrument: 1,000 by default; see
+    /// <see cref="StatsRegistry.MaxSeriesPerInstrument"/>. Applies to series created after it is set.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not between 1 and 1,000,000.</exception>
     public int MaxSeriesPerInstrument
     {
-        get => Exports.MaxSeriesPerInstrument;
-        set
-        {
-            if (value is < 1 or > 1_000_000)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(value), value, $"Series cap {value} must be between 1 and 1,000,000, for example 1000 (the default).");
-            }
-
-            Exports.MaxSeriesPerInstrument = value;
-        }
+        get => Registry.MaxSeriesPerInstrument;
+        set => Registry.MaxSeriesPerInstrument = value;
     }
 
     /// <summary>
-    /// Publishes an integer, like Go's <c>expvar.Publish</c>: <paramref name="value"/> is called at each request and its
-    /// result shows under <c>published</c> in the JSON document and as a gauge named <paramref name="name"/> in the
-    /// Prometheus output. A callback that throws is left out of that response and reported to <see cref="OnError"/>.
+    /// Publishes an integer on <see cref="Registry"/>, like Go's <c>expvar.Publish</c>: <paramref name="value"/> is called
+    /// at each request and its result shows under <c>published</c> in the JSON document and as a gauge named
+    /// <paramref name="name"/> in the Prometheus output. A callback that throws is left out of that response and
+    /// reported to <see cref="OnError"/>.
     /// </summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>queue_depth</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread, so it must be thread-safe and quick.</param>
@@ -284,8 +271,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Publish(string name, Func<long> value)
     {
-        ArgumentNullException.ThrowIfNull(value);
-        return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
+        ThrowIfDisposed();
+        Registry.Publish(name, value);
+        return this;
     }
 
     /// <summary>Publishes a floating-point number; see <see cref="Publish(string, Func{long})"/>. NaN and infinities are <c>null</c> in JSON.</summary>
@@ -298,8 +286,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Publish(string name, Func<double> value)
     {
-        ArgumentNullException.ThrowIfNull(value);
-        return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
+        ThrowIfDisposed();
+        Registry.Publish(name, value);
+        return this;
     }
 
     /// <summary>Publishes a boolean; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is a gauge of 1 or 0.</summary>
@@ -312,8 +301,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Publish(string name, Func<bool> value)
     {
-        ArgumentNullException.ThrowIfNull(value);
-        return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
+        ThrowIfDisposed();
+        Registry.Publish(name, value);
+        return this;
     }
 
     /// <summary>Publishes a string; see <see cref="Publish(string, Func{long})"/>. It shows in the JSON document only.</summary>
@@ -326,60 +316,19 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Publish(string name, Func<string?> value)
     {
-        ArgumentNullException.ThrowIfNull(value);
-        return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
+        ThrowIfDisposed();
+        Registry.Publish(name, value);
+        return this;
     }
 
-    private ServerExports? _exports;
+    private StatsRegistry? _registry;
 
-    private ServerExports Exports
-    {
-        get
-        {
-            // Created on first use and shared by every handler this server makes; disposed in Release.
-            ServerExports? exports = Volatile.Read(ref _exports);
-            if (exports is null)
-            {
-                var created = new ServerExports(Report);
-                exports = Interlocked.CompareExchange(ref _exports, created, null) ?? created;
-            }
-
-            return exports;
-        }
-    }
-
-    private StatsServer Publish(PublishedValue value)
+    private void ThrowIfDisposed()
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
         }
-
-        Exports.Publish(value);
-        return this;
-    }
-
-    private static string ValidatePublishedName(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (!PrometheusNames.IsValidName(name))
-        {
-            throw new ArgumentException(
-                $"Invalid published name '{name}': use letters, digits and underscores, not starting with a digit ([a-zA-Z_][a-zA-Z0-9_]*), for example 'queue_depth'.",
-                nameof(name));
-        }
-
-        foreach (string prefix in ServerExports.ReservedPrefixes)
-        {
-            if (name.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                throw new ArgumentException(
-                    $"Invalid published name '{name}': the prefix '{prefix}' belongs to the built-in Prometheus families; choose another, for example 'app_{name[prefix.Length..]}'.",
-                    nameof(name));
-            }
-        }
-
-        return name;
     }
 
     /// <summary>
@@ -722,7 +671,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         }
 
         _routes.DisposeOwned();
-        Volatile.Read(ref _exports)?.Dispose();
+        Volatile.Read(ref _registry)?.Dispose();
         dispatcher?.Dispose();
     }
 

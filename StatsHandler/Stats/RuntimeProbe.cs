@@ -28,12 +28,20 @@ internal sealed class RuntimeProbe : IRuntimeProbe
 {
     private const int MaxPauses = 256;
 
+    /// <summary>
+    /// How long CPU time, resident memory and the thread count (system calls and <c>/proc</c> reads) are shared by the
+    /// requests that arrive meanwhile: a burst of scrapes reads them once, and none sees a figure older than this.
+    /// </summary>
+    internal static readonly TimeSpan OsFiguresMaxAge = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How often, at most, a probe asked while a background GC may be running re-reads the GC info.</summary>
     internal static readonly TimeSpan BackgroundRecheck = TimeSpan.FromMilliseconds(10);
 
     private static readonly GCKind[] PauseKinds = [GCKind.Ephemeral, GCKind.FullBlocking, GCKind.Background];
 
     private readonly ProcSelf? _procSelf;
+    private readonly FileDescriptorProbe _fileDescriptors = new();
+    private readonly long _osMaxAgeTicks = (long)(OsFiguresMaxAge.TotalSeconds * Stopwatch.Frequency);
     private readonly string _dotnetVersion = RuntimeInformation.FrameworkDescription;
     private readonly string _os = OsName();
     private readonly string _osDescription = RuntimeInformation.OSDescription;
@@ -51,7 +59,10 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     private DateTimeOffset _gcInfoReadAt = DateTimeOffset.MinValue;
     private GcHeapFigures _heap;
     private double[] _pauses = [];
-    private byte[] _pausesJson = "[]"u8.ToArray();
+    private long _osReadAt;
+    private Environment.ProcessCpuUsage _cpu;
+    private long _resident;
+    private int _threads;
     private int _threadCount;
     private long _threadCountReadAt = -1000;
     private bool _disposed;
@@ -69,7 +80,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
     public RuntimeStats Read(DateTimeOffset now)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        Environment.ProcessCpuUsage cpu = Environment.CpuUsage;
+        long timestamp = Stopwatch.GetTimestamp();
+        if (_osReadAt == 0 || timestamp - _osReadAt >= _osMaxAgeTicks)
+        {
+            ReadOsFigures();
+            _osReadAt = timestamp;
+        }
+
+        Environment.ProcessCpuUsage cpu = _cpu;
         int gen0 = GC.CollectionCount(0);
         TimeSpan pauseTotal = GC.GetTotalPauseDuration();
         int gen2 = GC.CollectionCount(2);
@@ -87,16 +105,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             _gcInfoReadAt = now;
         }
 
-        if (_procSelf is null || !_procSelf.TryReadResident(out long resident))
-        {
-            resident = Environment.WorkingSet;
-        }
-
-        if (_procSelf is null || !_procSelf.TryReadThreads(out int threads))
-        {
-            threads = ReadThreadCountSlowly();
-        }
-
+        bool hasFds = _fileDescriptors.TryRead(out long openFds, out long maxFds);
         if (Volatile.Read(ref _assembliesDirty) != 0)
         {
             Volatile.Write(ref _assembliesDirty, 0);
@@ -117,7 +126,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             GcServer = _gcServer,
             GcConcurrent = _gcConcurrent,
             GcLatencyMode = LatencyModeName(GCSettings.LatencyMode),
-            ThreadCount = threads,
+            ThreadCount = _threads,
             ThreadPoolThreadCount = ThreadPool.ThreadCount,
             ThreadPoolQueueLength = ThreadPool.PendingWorkItemCount,
             ThreadPoolCompletedItems = ThreadPool.CompletedWorkItemCount,
@@ -127,7 +136,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             CpuSystemSeconds = cpu.PrivilegedTime.TotalSeconds,
             MemoryAllocBytes = GC.GetTotalMemory(forceFullCollection: false),
             MemoryTotalAllocBytes = GC.GetTotalAllocatedBytes(precise: false),
-            MemorySysBytes = resident,
+            MemorySysBytes = _resident,
             MemoryCommittedBytes = _heap.Committed,
             MemoryLimitBytes = _heap.Limit,
             MemoryLoadBytes = _heap.Load,
@@ -147,12 +156,14 @@ internal sealed class RuntimeProbe : IRuntimeProbe
             GcGen2Count = gen2,
             GcPauseTotalMs = pauseTotal.TotalMilliseconds,
             GcPauses = _pauses,
-            GcPausesJson = _pausesJson,
             JitMethodCount = JitInfo.GetCompiledMethodCount(currentThread: false),
             JitILBytes = JitInfo.GetCompiledILBytes(currentThread: false),
             JitTimeMs = JitInfo.GetCompilationTime(currentThread: false).TotalMilliseconds,
             AssemblyCount = _assemblyCount,
             ExceptionCount = Interlocked.Read(ref _exceptions),
+            HasFileDescriptors = hasFds,
+            OpenFileDescriptors = openFds,
+            MaxFileDescriptors = maxFds,
         };
     }
 
@@ -167,6 +178,7 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         AppDomain.CurrentDomain.FirstChanceException -= OnFirstChanceException;
         AppDomain.CurrentDomain.AssemblyLoad -= OnAssemblyLoad;
         _procSelf?.Dispose();
+        _fileDescriptors.Dispose();
     }
 
     internal static string LatencyModeName(GCLatencyMode mode) => mode switch
@@ -244,8 +256,21 @@ internal sealed class RuntimeProbe : IRuntimeProbe
         }
 
         _pauses = pauses;
-        _pausesJson = RuntimeStatsJsonWriter.PauseArray(pauses);
         return gen2Completed;
+    }
+
+    private void ReadOsFigures()
+    {
+        _cpu = Environment.CpuUsage;
+        if (_procSelf is null || !_procSelf.TryReadResident(out _resident))
+        {
+            _resident = Environment.WorkingSet;
+        }
+
+        if (_procSelf is null || !_procSelf.TryReadThreads(out _threads))
+        {
+            _threads = ReadThreadCountSlowly();
+        }
     }
 
     private int ReadThreadCountSlowly()

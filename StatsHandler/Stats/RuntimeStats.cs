@@ -160,11 +160,14 @@ public readonly struct RuntimeStats
     /// </remarks>
     public ReadOnlyMemory<double> GcPauses { get; init; }
 
-    /// <summary>
-    /// <see cref="GcPauses"/> already written as a JSON array, made once per collection rather than once per request;
-    /// empty when the snapshot was not made by the probe (the writer then formats <see cref="GcPauses"/> itself).
-    /// </summary>
-    internal ReadOnlyMemory<byte> GcPausesJson { get; init; }
+    /// <summary>True when <see cref="OpenFileDescriptors"/> and <see cref="MaxFileDescriptors"/> were read (Linux).</summary>
+    internal bool HasFileDescriptors { get; init; }
+
+    /// <summary>Open file descriptors (Prometheus <c>process_open_fds</c>), read at most once a second.</summary>
+    internal long OpenFileDescriptors { get; init; }
+
+    /// <summary>The soft limit on open file descriptors (Prometheus <c>process_max_fds</c>).</summary>
+    internal long MaxFileDescriptors { get; init; }
 
     /// <summary>Methods JIT-compiled since the process started (<c>jit_method_num</c>).</summary>
     public long JitMethodCount { get; init; }
