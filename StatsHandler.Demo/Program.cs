@@ -51,6 +51,9 @@ Histogram<double> bufferSizes = meter.CreateHistogram<double>(
 int retained = 0;
 meter.CreateObservableGauge("demo.buffers.retained", () => Volatile.Read(ref retained), "{buffer}", "Buffers the background work holds now.");
 
+// A text value: the JSON shows it, the dashboard puts it in its header, Prometheus gets demo_version_info{value="..."} 1.
+string version = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Version?.ToString() ?? "unknown";
+
 StatsServer server;
 try
 {
@@ -60,6 +63,7 @@ try
         .ExportMeters("StatsHandler.Demo")
         .EnableGcEvents()
         .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
+        .Publish("demo_version", () => version)
         .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));

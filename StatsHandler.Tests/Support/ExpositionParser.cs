@@ -134,9 +134,9 @@ internal static partial class ExpositionParser
                         throw new FormatException($"{where}: second TYPE for '{name}'");
                     }
 
-                    if (parts.Length != 4 || parts[3] is not ("counter" or "gauge" or "histogram"))
+                    if (parts.Length != 4 || parts[3] is not ("counter" or "gauge" or "histogram" or "info") || (parts[3] == "info" && !openMetrics))
                     {
-                        throw new FormatException($"{where}: TYPE must be counter, gauge or histogram");
+                        throw new FormatException($"{where}: TYPE must be counter, gauge or histogram (or info in OpenMetrics)");
                     }
 
                     current.Type = parts[3];
@@ -207,6 +207,7 @@ internal static partial class ExpositionParser
     {
         "counter" => sample == (openMetrics ? family.Name + "_total" : family.Name),
         "histogram" => sample == family.Name + "_bucket" || sample == family.Name + "_sum" || sample == family.Name + "_count",
+        "info" => sample == family.Name + "_info",
         _ => sample == family.Name,
     };
 

@@ -10,6 +10,7 @@ internal sealed class PublishedValue
     private readonly Func<double>? _number;
     private readonly Func<bool>? _boolean;
     private readonly Func<string?>? _text;
+    private int _clashReported;
 
     private PublishedValue(string name, Func<long>? integer, Func<double>? number, Func<bool>? boolean, Func<string?>? text)
     {
@@ -22,29 +23,44 @@ internal sealed class PublishedValue
             : number is not null ? PublishedKind.Number
             : boolean is not null ? PublishedKind.Boolean
             : PublishedKind.Text;
-        EncodedName = System.Text.Encoding.UTF8.GetBytes(name);
         JsonName = System.Text.Json.JsonEncodedText.Encode(name);
-        Header = PrometheusHeader.Create(name, "gauge", Kind == PublishedKind.Boolean
-            ? $"Published value {name}: 1 for true, 0 for false."
-            : $"Published value {name}.");
+        Header = Kind == PublishedKind.Text
+            ? PrometheusHeader.CreateInfo(name, $"Published text {name}, in the label 'value'.")
+            : PrometheusHeader.Create(name, "gauge", Kind == PublishedKind.Boolean
+                ? $"Published value {name}: 1 for true, 0 for false."
+                : $"Published value {name}.");
+        SampleName = Kind == PublishedKind.Text ? name + "_info" : name;
+        EncodedName = System.Text.Encoding.UTF8.GetBytes(SampleName);
     }
 
-    /// <summary>The name: the JSON key under <c>published</c>, and the Prometheus gauge's name.</summary>
+    /// <summary>The name: the JSON key under <c>published</c>, and the Prometheus family's name.</summary>
     public string Name { get; }
 
-    /// <summary>The name, UTF-8 encoded, for the Prometheus writer.</summary>
+    /// <summary>
+    /// The Prometheus sample's name: the name for a gauge, <c>name_info</c> for text (an info family with the text in
+    /// its <c>value</c> label).
+    /// </summary>
+    public string SampleName { get; }
+
+    /// <summary>The sample name, UTF-8 encoded, for the Prometheus writer.</summary>
     public byte[] EncodedName { get; }
 
     /// <summary>The name as a JSON property name, encoded once.</summary>
     public System.Text.Json.JsonEncodedText JsonName { get; }
 
-    /// <summary>The Prometheus gauge's HELP and TYPE lines.</summary>
+    /// <summary>The Prometheus family's HELP and TYPE lines (a gauge, or an info family for text).</summary>
     public PrometheusHeader Header { get; }
 
     public PublishedKind Kind { get; }
 
+    /// <summary>Set once the clash of this value's Prometheus name with an instrument's has been reported.</summary>
+    public bool ClashReported => Volatile.Read(ref _clashReported) != 0;
+
     /// <summary>True when the value is a gauge in the Prometheus output: numbers, and booleans as 0 or 1.</summary>
     public bool IsNumeric => Kind != PublishedKind.Text;
+
+    /// <summary>True the first time it is called: the clash is reported once.</summary>
+    public bool MarkClashReported() => Interlocked.Exchange(ref _clashReported, 1) == 0;
 
     public static PublishedValue Of(string name, Func<long> value) => new(name, value, null, null, null);
 

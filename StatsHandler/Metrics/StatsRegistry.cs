@@ -32,6 +32,7 @@ public sealed class StatsRegistry : IDisposable
     private SharedRuntimeProbe? _probe;
     private GcEventLog? _gcEvents;
     private IDisposable? _gcSubscription;
+    private ConstantLabels _constantLabels = ConstantLabels.None;
     private int _maxSeries = DefaultMaxSeriesPerInstrument;
     private bool _disposed;
 
@@ -89,6 +90,29 @@ public sealed class StatsRegistry : IDisposable
     }
 
     /// <summary>
+    /// Adds a label that every Prometheus sample of this registry's handlers carries, built-in families and the app's
+    /// alike: <c>AddConstantLabel("service", "orders")</c>. Set it once, before the first scrape, so series keep their
+    /// identity. A sample that already has a label of that name (such as <c>dotnet_runtime_info</c>'s <c>version</c>)
+    /// keeps its own. The JSON document is not changed.
+    /// </summary>
+    /// <param name="name">A label name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), not starting with <c>__</c>, and not <c>le</c> or <c>quantile</c>.</param>
+    /// <param name="value">Any text; it is escaped as Prometheus requires.</param>
+    /// <returns>This registry, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
+    /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
+    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
+    public StatsRegistry AddConstantLabel(string name, string value)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Volatile.Write(ref _constantLabels, _constantLabels.With(name, value));
+        }
+
+        return this;
+    }
+
+    /// <summary>
     /// Publishes an integer, like Go's <c>expvar.Publish</c>: <paramref name="value"/> is called at each request and its
     /// result shows under <c>published</c> in the JSON document and as a gauge named <paramref name="name"/> in the
     /// Prometheus output. A callback that throws is left out of that response and reported (<see cref="OnError"/>).
@@ -134,7 +158,10 @@ public sealed class StatsRegistry : IDisposable
         return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
     }
 
-    /// <summary>Publishes a string; see <see cref="Publish(string, Func{long})"/>. It shows in the JSON document only.</summary>
+    /// <summary>
+    /// Publishes a string; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is an info family,
+    /// <c>name_info{value="..."} 1</c> (left out while the callback returns null): a build version or commit, say.
+    /// </summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>build_commit</c>.</param>
     /// <param name="value">Returns the current value (null is written as <c>null</c>); called on a request's thread.</param>
     /// <returns>This registry, for chaining.</returns>
@@ -244,6 +271,20 @@ public sealed class StatsRegistry : IDisposable
     }
 
     /// <summary>Passes an error in user code (a published value's or an observable instrument's callback) on.</summary>
+    /// <summary>The labels every Prometheus sample gets.</summary>
+    internal ConstantLabels ConstantLabels => Volatile.Read(ref _constantLabels);
+
+    /// <summary>Reports, once per value, that an instrument's Prometheus name hides <paramref name="value"/> there.</summary>
+    internal void ReportClash(PublishedValue value)
+    {
+        if (value.MarkClashReported())
+        {
+            Report(new InvalidOperationException(
+                $"Published value '{value.Name}' is left out of the Prometheus output: an exported instrument already writes " +
+                $"the name '{value.SampleName}'. The JSON document still shows it under 'published'. Publish it under another name."));
+        }
+    }
+
     internal void Report(Exception error)
     {
         Action<Exception>? callback = Volatile.Read(ref _onError) ?? _fallbackReport;
@@ -276,9 +317,22 @@ public sealed class StatsRegistry : IDisposable
                     throw new InvalidOperationException(
                         $"A value named '{value.Name}' is already published in this registry; each name takes one value. Choose another name.");
                 }
+
+                if (existing.SampleName == value.SampleName)
+                {
+                    throw new InvalidOperationException(
+                        $"Published values '{existing.Name}' and '{value.Name}' would both write the Prometheus sample '{value.SampleName}' " +
+                        "(text is written as NAME_info). Choose another name for one of them.");
+                }
             }
 
             Volatile.Write(ref _published, [.. _published, value]);
+        }
+
+        if (Volatile.Read(ref _onError) is not null && _meters?.Claims(value.SampleName) == true)
+        {
+            // Known at once: say so now rather than at the first scrape.
+            ReportClash(value);
         }
 
         return this;
@@ -316,7 +370,7 @@ public sealed class StatsRegistry : IDisposable
 
         foreach (PublishedValue value in Published)
         {
-            if (value.IsNumeric && value.Name == name)
+            if (value.SampleName == name)
             {
                 return true;
             }

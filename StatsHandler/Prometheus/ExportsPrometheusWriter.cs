@@ -4,17 +4,18 @@ namespace StatsHandler;
 internal static class ExportsPrometheusWriter
 {
     /// <summary>
-    /// Writes numeric published values as gauges, then each instrument that has a series, then the dropped-series
-    /// counter. A published value whose callback throws is left out and reported; one whose name an instrument uses is
-    /// left out of this format (the JSON document still shows it).
+    /// Writes numeric published values as gauges and text ones as info families, then each instrument that has a
+    /// series, then the dropped-series counter. A published value whose callback throws is left out and reported; one
+    /// whose name an instrument uses is left out of this format (the JSON document still shows it) and reported once.
     /// </summary>
     public static void Write(PrometheusBuffer b, bool openMetrics, StatsRegistry exports)
     {
         MeterBridge? meters = exports.Meters;
         foreach (PublishedValue value in exports.Published)
         {
-            if (!value.IsNumeric || (meters is not null && meters.Claims(value.Name)))
+            if (meters is not null && meters.Claims(value.SampleName))
             {
+                exports.ReportClash(value);
                 continue;
             }
 
@@ -24,16 +25,29 @@ internal static class ExportsPrometheusWriter
                 continue;
             }
 
+            if (reading.Kind == PublishedKind.Text && reading.Text is null)
+            {
+                // No text to show: an info family with an empty value would claim there is one.
+                continue;
+            }
+
             b.Write(value.Header.For(openMetrics));
             b.Write(value.EncodedName);
-            b.Write((byte)' ');
-            if (reading.Kind == PublishedKind.Number)
+            switch (reading.Kind)
             {
-                b.Write(reading.Number);
-            }
-            else
-            {
-                b.Write(reading.Integer);
+                case PublishedKind.Text:
+                    b.Write("{value=\""u8);
+                    b.WriteLabelValue(reading.Text!);
+                    b.Write("\"} 1"u8);
+                    break;
+                case PublishedKind.Number:
+                    b.Write((byte)' ');
+                    b.Write(reading.Number);
+                    break;
+                default:
+                    b.Write((byte)' ');
+                    b.Write(reading.Integer);
+                    break;
             }
 
             b.Write((byte)'\n');

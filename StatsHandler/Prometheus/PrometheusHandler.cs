@@ -10,13 +10,15 @@ namespace StatsHandler;
 /// <para>Mount it with <see cref="StatsServer.HandlePrometheus(string)"/>, which also writes the server's published values
 /// (<see cref="StatsServer.Publish(string, Func{long})"/>) and exported meters (<see cref="StatsServer.ExportMeters(string[])"/>).
 /// Created directly, it writes the built-in <c>process_*</c> and <c>dotnet_*</c> families only, or a registry's exports
-/// too when given one (<see cref="PrometheusHandler(StatsRegistry)"/>); dispose it when done.</para>
+/// (and its constant labels) too when given one (<see cref="PrometheusHandler(StatsRegistry)"/>); dispose it when
+/// done. <see cref="PrometheusHandlerOptions.IncludeRuntimeMetrics"/> leaves the built-in families out.</para>
 /// <para>The output is built in a pooled buffer and sent with an exact <c>Content-Length</c> in one write.</para>
 /// </remarks>
 public sealed class PrometheusHandler : IStatsHandler, IDisposable
 {
     private readonly RuntimeStatsCollector _collector;
     private readonly StatsRegistry? _registry;
+    private readonly bool _runtime;
     private readonly SmallPool<PrometheusBuffer> _buffers = new(16);
     private long _gen0;
     private long _gen1;
@@ -37,9 +39,22 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     /// <param name="registry">The exports to write and the probe to share; none (a probe of its own) when null.</param>
     /// <exception cref="ObjectDisposedException"><paramref name="registry"/> has been disposed.</exception>
     public PrometheusHandler(StatsRegistry? registry)
+        : this(registry, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a handler for <paramref name="registry"/>'s exports with <paramref name="options"/>, for example without
+    /// the built-in runtime families: <c>new PrometheusHandler(server.Registry, new() { IncludeRuntimeMetrics = false })</c>.
+    /// </summary>
+    /// <param name="registry">The exports to write and the probe to share; none (a probe of its own) when null.</param>
+    /// <param name="options">What to write; the defaults when null.</param>
+    /// <exception cref="ObjectDisposedException"><paramref name="registry"/> has been disposed.</exception>
+    public PrometheusHandler(StatsRegistry? registry, PrometheusHandlerOptions? options)
     {
         _collector = registry is null ? new RuntimeStatsCollector() : new RuntimeStatsCollector(null, null, registry.Probe());
         _registry = registry;
+        _runtime = options?.IncludeRuntimeMetrics ?? true;
     }
 
     /// <summary>Serves one scrape with a fresh snapshot.</summary>
@@ -91,22 +106,24 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     {
         // Observable instruments report when asked: ask before the snapshot so their values are as fresh as the rest.
         _registry?.Meters?.Observe();
-        RuntimeStats stats = _collector.Capture();
-        ProcessFigures process = ReadProcessFigures(in stats);
-        PrometheusBuffer? buffer = _buffers.TryRent();
-        buffer?.Reset();
-        buffer ??= new PrometheusBuffer(Volatile.Read(ref _lastLength));
+        PrometheusBuffer buffer = Rent();
         try
         {
-            PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
-            if (_registry?.GcEvents is { } gcEvents)
+            if (_runtime)
             {
-                GcEventPrometheusWriter.Write(buffer, openMetrics, gcEvents);
+                RuntimeStats stats = _collector.Capture();
+                ProcessFigures process = ReadProcessFigures(in stats);
+                PrometheusFamilies.Write(buffer, openMetrics, in stats, in process);
+                if (_registry?.GcEvents is { } gcEvents)
+                {
+                    GcEventPrometheusWriter.Write(buffer, openMetrics, gcEvents);
+                }
             }
 
             if (_registry is not null)
             {
                 ExportsPrometheusWriter.Write(buffer, openMetrics, _registry);
+                buffer = WithConstantLabels(buffer, _registry.ConstantLabels);
             }
 
             if (openMetrics)
@@ -122,6 +139,37 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
             Return(buffer);
             throw;
         }
+    }
+
+    private PrometheusBuffer Rent()
+    {
+        PrometheusBuffer? buffer = _buffers.TryRent();
+        buffer?.Reset();
+        return buffer ?? new PrometheusBuffer(Volatile.Read(ref _lastLength));
+    }
+
+    /// <summary>Returns a buffer holding <paramref name="written"/> with every sample labelled, and gives <paramref name="written"/> back to the pool.</summary>
+    private PrometheusBuffer WithConstantLabels(PrometheusBuffer written, ConstantLabels labels)
+    {
+        if (labels.IsEmpty)
+        {
+            return written;
+        }
+
+        PrometheusBuffer labelled = Rent();
+        try
+        {
+            labels.Apply(written.WrittenSpan, labelled);
+        }
+        catch
+        {
+            // The caller still holds the written buffer and gives it back.
+            Return(labelled);
+            throw;
+        }
+
+        Return(written);
+        return labelled;
     }
 
     private ProcessFigures ReadProcessFigures(in RuntimeStats stats)

@@ -171,15 +171,52 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
     /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer HandlePrometheus(string pattern)
+    public StatsServer HandlePrometheus(string pattern) => HandlePrometheus(pattern, new PrometheusHandlerOptions());
+
+    /// <summary>
+    /// Mounts a Prometheus handler with <paramref name="options"/>, for example without the built-in runtime families:
+    /// <c>HandlePrometheus("/metrics", new() { IncludeRuntimeMetrics = false })</c>.
+    /// </summary>
+    /// <param name="pattern">An absolute path, usually <c>/metrics</c>.</param>
+    /// <param name="options">What to write beside the published values and meters.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer HandlePrometheus(string pattern, PrometheusHandlerOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         RouteTable.Validate(pattern);
         lock (_lock)
         {
             ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => new PrometheusHandler(Registry), owned: true);
+            _routes.Add(pattern, () => new PrometheusHandler(Registry, options), owned: true);
         }
 
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a label every Prometheus sample this server writes carries, built-in families and the app's alike, such as
+    /// <c>AddConstantLabel("service", "orders").AddConstantLabel("region", "eu-west-1")</c>; forwards to
+    /// <see cref="StatsRegistry.AddConstantLabel"/>. A sample with its own label of that name keeps its own.
+    /// </summary>
+    /// <param name="name">A label name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), not starting with <c>__</c>, and not <c>le</c> or <c>quantile</c>.</param>
+    /// <param name="value">Any text; it is escaped as Prometheus requires.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
+    /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
+    /// <exception cref="InvalidOperationException">The server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer AddConstantLabel(string name, string value)
+    {
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked($"add the constant label '{name}'");
+        }
+
+        Registry.AddConstantLabel(name, value);
         return this;
     }
 
@@ -306,7 +343,10 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         return this;
     }
 
-    /// <summary>Publishes a string; see <see cref="Publish(string, Func{long})"/>. It shows in the JSON document only.</summary>
+    /// <summary>
+    /// Publishes a string; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is an info family,
+    /// <c>name_info{value="..."} 1</c> (left out while the callback returns null): a build version or commit, say.
+    /// </summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>build_commit</c>.</param>
     /// <param name="value">Returns the current value (null is written as <c>null</c>); called on a request's thread.</param>
     /// <returns>This server, for chaining.</returns>

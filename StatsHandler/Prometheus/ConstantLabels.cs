@@ -1,0 +1,195 @@
+namespace StatsHandler;
+
+/// <summary>
+/// Labels set once (<c>service</c>, <c>version</c>, <c>region</c>) and added to every sample a scrape writes, built-in
+/// families and the app's alike. Immutable: adding a label makes a new set.
+/// </summary>
+/// <remarks>
+/// Applied to the finished exposition in one pass, so no writer needs to know of them. A sample that already carries a
+/// label of the same name (the runtime's <c>dotnet_runtime_info{version=...}</c>, say) keeps its own value: a label may
+/// appear only once per sample.
+/// </remarks>
+internal sealed class ConstantLabels
+{
+    public static readonly ConstantLabels None = new([]);
+
+    private readonly (string Name, byte[] NameBytes, byte[] Pair)[] _labels;
+
+    private ConstantLabels((string Name, byte[] NameBytes, byte[] Pair)[] labels) => _labels = labels;
+
+    public bool IsEmpty => _labels.Length == 0;
+
+    /// <summary>A new set with <paramref name="name"/>=<paramref name="value"/> added.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
+    public ConstantLabels With(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        if (!PrometheusNames.IsValidName(name) || name.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"Invalid constant label name '{name}': use letters, digits and underscores, not starting with a digit ([a-zA-Z_][a-zA-Z0-9_]*), for example 'service'.",
+                nameof(name));
+        }
+
+        if (name.StartsWith("__", StringComparison.Ordinal) || name is "le" or "quantile")
+        {
+            throw new ArgumentException(
+                $"Invalid constant label name '{name}': names starting with '__' are Prometheus's own, and 'le' and 'quantile' belong to histogram and summary samples. Choose another, for example 'service'.",
+                nameof(name));
+        }
+
+        foreach ((string existing, _, _) in _labels)
+        {
+            if (existing == name)
+            {
+                throw new ArgumentException($"The constant label '{name}' is set already; each name takes one value.", nameof(name));
+            }
+        }
+
+        using var buffer = new PrometheusBuffer(64);
+        buffer.WriteText(name);
+        buffer.Write("=\""u8);
+        buffer.WriteLabelValue(PublishedValue.ValidUtf16(value));
+        buffer.Write((byte)'"');
+        return new ConstantLabels([.. _labels, (name, System.Text.Encoding.UTF8.GetBytes(name), buffer.WrittenSpan.ToArray())]);
+    }
+
+    /// <summary>The label names, for descriptions (never the values, which may say more than a log should).</summary>
+    public IEnumerable<string> Names => _labels.Select(l => l.Name);
+
+    /// <summary>Copies <paramref name="exposition"/> to <paramref name="output"/> with the labels added to every sample line.</summary>
+    public void Apply(ReadOnlySpan<byte> exposition, PrometheusBuffer output)
+    {
+        while (!exposition.IsEmpty)
+        {
+            int end = exposition.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = end < 0 ? exposition : exposition[..(end + 1)];
+            exposition = exposition[line.Length..];
+            if (line.IsEmpty || line[0] == (byte)'#' || line[0] == (byte)'\n')
+            {
+                output.Write(line);
+                continue;
+            }
+
+            int nameEnd = line.IndexOfAny((byte)'{', (byte)' ');
+            if (nameEnd < 0)
+            {
+                output.Write(line);
+                continue;
+            }
+
+            output.Write(line[..nameEnd]);
+            output.Write((byte)'{');
+            if (line[nameEnd] == (byte)' ')
+            {
+                WritePairs(output, ReadOnlySpan<byte>.Empty);
+                output.Write((byte)'}');
+                output.Write(line[nameEnd..]);
+                continue;
+            }
+
+            int close = LabelSetEnd(line, nameEnd);
+            ReadOnlySpan<byte> own = line[(nameEnd + 1)..close];
+            bool wrote = WritePairs(output, own);
+            if (wrote && !own.IsEmpty)
+            {
+                output.Write((byte)',');
+            }
+
+            output.Write(line[(nameEnd + 1)..]);
+        }
+    }
+
+    private bool WritePairs(PrometheusBuffer output, ReadOnlySpan<byte> own)
+    {
+        bool wrote = false;
+        foreach ((_, byte[] nameBytes, byte[] pair) in _labels)
+        {
+            if (HasLabel(own, nameBytes))
+            {
+                continue;
+            }
+
+            if (wrote)
+            {
+                output.Write((byte)',');
+            }
+
+            output.Write(pair);
+            wrote = true;
+        }
+
+        return wrote;
+    }
+
+    /// <summary>The index of the <c>}</c> closing the label set that opens at <paramref name="open"/>, skipping quoted values.</summary>
+    private static int LabelSetEnd(ReadOnlySpan<byte> line, int open)
+    {
+        bool quoted = false;
+        for (int i = open + 1; i < line.Length; i++)
+        {
+            byte c = line[i];
+            if (quoted)
+            {
+                if (c == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (c == (byte)'"')
+                {
+                    quoted = false;
+                }
+            }
+            else if (c == (byte)'"')
+            {
+                quoted = true;
+            }
+            else if (c == (byte)'}')
+            {
+                return i;
+            }
+        }
+
+        return line.Length - 1;
+    }
+
+    /// <summary>True when the label set <paramref name="own"/> (without braces) has a label named <paramref name="name"/>.</summary>
+    private static bool HasLabel(ReadOnlySpan<byte> own, ReadOnlySpan<byte> name)
+    {
+        int start = 0;
+        bool quoted = false;
+        for (int i = 0; i < own.Length; i++)
+        {
+            byte c = own[i];
+            if (quoted)
+            {
+                if (c == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (c == (byte)'"')
+                {
+                    quoted = false;
+                }
+            }
+            else if (c == (byte)'"')
+            {
+                quoted = true;
+            }
+            else if (c == (byte)'=')
+            {
+                if (own[start..i].Trim((byte)' ').SequenceEqual(name))
+                {
+                    return true;
+                }
+            }
+            else if (c == (byte)',')
+            {
+                start = i + 1;
+            }
+        }
+
+        return false;
+    }
+}
