@@ -47,6 +47,22 @@ public class PrometheusLabelsTests
     }
 
     [Test]
+    public void Constant_labels_go_into_every_sample_line_and_skip_names_the_sample_has()
+    {
+        ConstantLabels labels = ConstantLabels.None.With("b", "x").With("c", "q\"uote");
+        const string Input = "# HELP x Help with a \\n and {braces}.\n# TYPE x gauge\nx 1\nx{a=\"}=,\\\"\",b=\"2\"} 2\nx{ a = \"1\" } 3\n# EOF\n";
+        using var output = new PrometheusBuffer(256);
+
+        labels.Apply(System.Text.Encoding.UTF8.GetBytes(Input), output);
+
+        System.Text.Encoding.UTF8.GetString(output.WrittenSpan).Should().Be(
+            "# HELP x Help with a \\n and {braces}.\n# TYPE x gauge\n" +
+            "x{b=\"x\",c=\"q\\\"uote\"} 1\n" +
+            "x{c=\"q\\\"uote\",a=\"}=,\\\"\",b=\"2\"} 2\n" +
+            "x{b=\"x\",c=\"q\\\"uote\", a = \"1\" } 3\n# EOF\n");
+    }
+
+    [Test]
     public void Constant_labels_are_validated_like_other_labels()
     {
         using var server = new StatsServer("127.0.0.1:0");

@@ -123,45 +123,45 @@ internal sealed class ConstantLabels
         return wrote;
     }
 
-    /// <summary>The index of the <c>}</c> closing the label set that opens at <paramref name="open"/>, skipping quoted values.</summary>
+    /// <summary>The index of the <c>}</c> closing the label set that opens at <paramref name="open"/>.</summary>
     private static int LabelSetEnd(ReadOnlySpan<byte> line, int open)
     {
-        bool quoted = false;
-        for (int i = open + 1; i < line.Length; i++)
+        int at = open + 1;
+        while ((at = NextDelimiter(line, at)) >= 0 && line[at] != (byte)'}')
         {
-            byte c = line[i];
-            if (quoted)
-            {
-                if (c == (byte)'\\')
-                {
-                    i++;
-                }
-                else if (c == (byte)'"')
-                {
-                    quoted = false;
-                }
-            }
-            else if (c == (byte)'"')
-            {
-                quoted = true;
-            }
-            else if (c == (byte)'}')
-            {
-                return i;
-            }
+            at++;
         }
 
-        return line.Length - 1;
+        return at < 0 ? line.Length - 1 : at;
     }
 
     /// <summary>True when the label set <paramref name="own"/> (without braces) has a label named <paramref name="name"/>.</summary>
     private static bool HasLabel(ReadOnlySpan<byte> own, ReadOnlySpan<byte> name)
     {
         int start = 0;
-        bool quoted = false;
-        for (int i = 0; i < own.Length; i++)
+        for (int at = NextDelimiter(own, 0); at >= 0; at = NextDelimiter(own, at + 1))
         {
-            byte c = own[i];
+            if (own[at] == (byte)'=' && own[start..at].Trim((byte)' ').SequenceEqual(name))
+            {
+                return true;
+            }
+
+            if (own[at] == (byte)',')
+            {
+                start = at + 1;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The index of the next <c>=</c>, <c>,</c> or <c>}</c> at or after <paramref name="start"/> outside a quoted value, or -1.</summary>
+    private static int NextDelimiter(ReadOnlySpan<byte> text, int start)
+    {
+        bool quoted = false;
+        for (int i = start; i < text.Length; i++)
+        {
+            byte c = text[i];
             if (quoted)
             {
                 if (c == (byte)'\\')
@@ -177,19 +177,12 @@ internal sealed class ConstantLabels
             {
                 quoted = true;
             }
-            else if (c == (byte)'=')
+            else if (c is (byte)'=' or (byte)',' or (byte)'}')
             {
-                if (own[start..i].Trim((byte)' ').SequenceEqual(name))
-                {
-                    return true;
-                }
-            }
-            else if (c == (byte)',')
-            {
-                start = i + 1;
+                return i;
             }
         }
 
-        return false;
+        return -1;
     }
 }
