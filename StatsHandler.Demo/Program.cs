@@ -6,12 +6,18 @@ using StatsHandler;
 // The README's example, runnable: serves /api/stats, /debug/dashboard and /healthz until Ctrl+C.
 string address = "localhost:8080";
 bool churn = true;
+bool gcEvents = true;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--no-churn")
     {
         // The load harness measures the endpoint alone, without the demo's own background allocations.
         churn = false;
+    }
+    else if (args[i] is "--no-gc-events")
+    {
+        // The load harness measures the server with and without the runtime's GC events (their cost is the runtime's).
+        gcEvents = false;
     }
     else if (args[i] is "--addr" && i + 1 < args.Length)
     {
@@ -23,7 +29,7 @@ for (int i = 0; i < args.Length; i++)
     }
     else
     {
-        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR] [--no-churn]   (default localhost:8080)");
+        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]   (default localhost:8080)");
         return 2;
     }
 }
@@ -61,12 +67,17 @@ try
         .Handle("/api/stats")
         .HandlePrometheus("/metrics")
         .ExportMeters("StatsHandler.Demo")
-        .EnableGcEvents()
         .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
         .Publish("demo_version", () => version)
         .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));
+    if (gcEvents)
+    {
+        // Every collection's pause, generation and reason: the complete gc_pause list and the pause histogram.
+        server.EnableGcEvents();
+    }
+
     await server.StartAsync(stop.Token);
 }
 catch (Exception e) when (e is ArgumentException or HttpListenerException or PlatformNotSupportedException)
