@@ -25,6 +25,11 @@ for id in StatsHandler StatsHandler.Hosting; do
   step "ok: artifacts/$id.$version.nupkg ($(wc -c < "artifacts/$id.$version.nupkg") bytes) and .snupkg"
 done
 nupkg="artifacts/StatsHandler.$version.nupkg"
+# Each package page shows the package's own README, written with absolute links only.
+for id in StatsHandler StatsHandler.Hosting; do
+  unzip -p "artifacts/$id.$version.nupkg" README.md | cmp -s - "docs/package/$id.md" || fail "artifacts/$id.$version.nupkg does not carry docs/package/$id.md as its README.md"
+done
+step "ok: each package carries its README from docs/package/"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/statshandler-consumer.XXXXXX")
 worker_pid=
