@@ -43,8 +43,13 @@ dotnet build StatsHandler.slnx -c %CONFIG% %ARGS%
 exit /b %ERRORLEVEL%
 
 :test
+rem Both test projects, one after the other, each run even when the other failed.
+set STATUS=0
 dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
-exit /b %ERRORLEVEL%
+if errorlevel 1 set STATUS=1
+dotnet test StatsHandler.Hosting.Tests\StatsHandler.Hosting.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+if errorlevel 1 set STATUS=1
+exit /b %STATUS%
 
 :demo
 dotnet run --project StatsHandler.Demo -c %CONFIG% -- %ARGS%
@@ -61,7 +66,8 @@ dotnet StatsHandler.Benchmarks\bin\%CONFIG%\net10.0\StatsHandler.Benchmarks.dll 
 exit /b %ERRORLEVEL%
 
 :pack
-dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts %ARGS%
+dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts %ARGS% || exit /b 1
+dotnet pack StatsHandler.Hosting\StatsHandler.Hosting.csproj -c %CONFIG% -o artifacts %ARGS%
 exit /b %ERRORLEVEL%
 
 :clean

@@ -120,12 +120,19 @@ public class PackageTests
     }
 
     [Test]
-    public void Package_carries_the_repository_readme_as_its_readme()
+    public void Package_carries_its_own_readme_written_for_a_package_page()
     {
         Meta("readme").Should().Be("README.md");
         _package.Should().ContainKey("README.md");
-        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md")).ReplaceLineEndings("\n");
-        System.Text.Encoding.UTF8.GetString(_package["README.md"]).ReplaceLineEndings("\n").Should().Be(readme);
+        string expected = File.ReadAllText(Path.Combine(Repository.Root, "docs", "package", "StatsHandler.md")).ReplaceLineEndings("\n");
+        string packed = System.Text.Encoding.UTF8.GetString(_package["README.md"]).ReplaceLineEndings("\n");
+        packed.Should().Be(expected);
+
+        // A package page resolves no relative path: every link and image must be absolute (or an in-page anchor).
+        string[] targets = System.Text.RegularExpressions.Regex.Matches(packed, @"\]\(([^)\s]+)\)|<img[^>]*\ssrc=""([^""]+)""")
+            .Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)
+            .ToArray();
+        targets.Should().NotBeEmpty().And.OnlyContain(t => t.StartsWith("https://", StringComparison.Ordinal) || t.StartsWith('#'));
     }
 
     [Test]
