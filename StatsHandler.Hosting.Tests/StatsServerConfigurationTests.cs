@@ -16,8 +16,10 @@ public class StatsServerConfigurationTests
     {
         using IHost host = await StartAsync(new Dictionary<string, string?>
         {
+            // Allowed hosts are for a server other machines reach: on all interfaces (a loopback one refuses them).
+            ["StatsServer:Address"] = ":0",
             ["StatsServer:BearerToken"] = "s3cret-token",
-            ["StatsServer:AllowedHosts"] = "127.0.0.1;stats.example.com",
+            ["StatsServer:AllowedHosts"] = "localhost;stats.example.com",
             ["StatsServer:Limits:MaxUrlLength"] = "1024",
             ["StatsServer:Limits:MaxConcurrentRequests"] = "7",
             ["StatsServer:Limits:RequestTimeout"] = "00:00:03",
@@ -35,7 +37,7 @@ public class StatsServerConfigurationTests
 
         anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         authorized.StatusCode.Should().Be(HttpStatusCode.OK);
-        server.ToString().Should().Contain("bearer token").And.Contain("hosts 127.0.0.1, stats.example.com").And.NotContain("s3cret");
+        server.ToString().Should().Contain("bearer token").And.Contain("hosts localhost, stats.example.com").And.NotContain("s3cret");
         server.Limits.MaxUrlLength.Should().Be(1024);
         server.Limits.MaxConcurrentRequests.Should().Be(7);
         server.Limits.RequestTimeout.Should().Be(TimeSpan.FromSeconds(3));
@@ -48,6 +50,7 @@ public class StatsServerConfigurationTests
     {
         using IHost host = await StartAsync(new Dictionary<string, string?>
         {
+            ["StatsServer:Address"] = ":0",
             ["StatsServer:AllowedHosts:0"] = "localhost",
             ["StatsServer:AllowedHosts:1"] = "127.0.0.1",
             ["StatsServer:BasicAuth:User"] = "ops",
@@ -91,6 +94,41 @@ public class StatsServerConfigurationTests
             Environment.SetEnvironmentVariable(prefix + "StatsServer__Address", null);
             Environment.SetEnvironmentVariable(prefix + "StatsServer__Limits__MaxConcurrentRequests", null);
         }
+    }
+
+    [Test]
+    public async Task Constant_labels_are_read_from_the_section_and_reach_every_sample()
+    {
+        using IHost host = await StartAsync(new Dictionary<string, string?>
+        {
+            ["StatsServer:ConstantLabels:service"] = "orders",
+            ["StatsServer:ConstantLabels:region"] = "eu-west-1",
+        });
+        using HttpClient client = TestHosts.Client();
+
+        string metrics = await client.GetStringAsync(host.Url("/metrics"));
+        await host.StopAsync().WaitAsync(TestHosts.Bound);
+
+        string[] samples = metrics.Split('\n').Where(l => l.Length > 0 && l[0] != '#').ToArray();
+        samples.Should().HaveCountGreaterThan(20);
+        samples.Should().OnlyContain(l => l.Contains("region=\"eu-west-1\"") && l.Contains("service=\"orders\""));
+    }
+
+    [Test]
+    public async Task A_loopback_address_with_allowed_hosts_or_a_bad_label_fails_the_start_naming_the_keys()
+    {
+        Func<Task> start = () => StartAsync(new Dictionary<string, string?>
+        {
+            ["StatsServer:Address"] = "localhost:0",
+            ["StatsServer:AllowedHosts"] = "stats.example.com",
+            ["StatsServer:ConstantLabels:le"] = "x",
+        });
+
+        OptionsValidationException error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+
+        error.Failures.Should().HaveCount(2);
+        error.Failures.Should().ContainMatch("StatsServer:AllowedHosts: AllowHosts cannot be used on a loopback server*");
+        error.Failures.Should().ContainMatch("StatsServer:ConstantLabels:le: Invalid constant label name 'le'*");
     }
 
     [Test]
@@ -161,7 +199,7 @@ public class StatsServerConfigurationTests
     {
         var logs = new RecordingLoggerProvider();
         HostApplicationBuilder builder = TestHosts.Builder(logs, settings);
-        builder.Services.AddStatsServer(builder.Configuration.GetSection("StatsServer"));
+        builder.Services.AddStatsServer(builder.Configuration.GetSection("StatsServer"), server => server.Handle("/api/stats").HandlePrometheus("/metrics"));
         IHost host = builder.Build();
         try
         {

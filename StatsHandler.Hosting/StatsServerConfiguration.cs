@@ -9,7 +9,7 @@ namespace StatsHandler.Hosting;
 /// </summary>
 internal static class StatsServerConfiguration
 {
-    private static readonly string[] KnownKeys = ["Address", "BearerToken", "BasicAuth", "AllowedHosts", "Limits"];
+    private static readonly string[] KnownKeys = ["Address", "BearerToken", "BasicAuth", "AllowedHosts", "ConstantLabels", "Limits"];
     private static readonly string[] KnownBasicAuthKeys = ["User", "Password"];
     private static readonly string[] KnownLimitKeys = ["MaxUrlLength", "MaxConcurrentRequests", "RequestTimeout", "MaxResponseBytes", "DrainTimeout"];
 
@@ -43,6 +43,12 @@ internal static class StatsServerConfiguration
             {
                 options.AllowedHosts.Add(item.Value.Trim());
             }
+        }
+
+        foreach (IConfigurationSection label in configuration.GetSection("ConstantLabels").GetChildren())
+        {
+            // "ConstantLabels": { "service": "orders", "region": "eu-west-1" }, or StatsServer__ConstantLabels__service.
+            options.ConstantLabels[label.Key] = label.Value ?? string.Empty;
         }
 
         IConfigurationSection limits = configuration.GetSection("Limits");

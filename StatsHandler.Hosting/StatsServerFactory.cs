@@ -18,7 +18,8 @@ internal static class StatsServerFactory
         StatsServer? server = null;
         Try(errors, Key("Address"), () => server = new StatsServer(options.Address));
         // With a bad address, still check the other settings on a stand-in, so one start names every mistake.
-        StatsServer target = server ?? new StatsServer("127.0.0.1:0");
+        // The stand-in listens nowhere (it never starts); on all interfaces so that allowed hosts are not refused for it.
+        StatsServer target = server ?? new StatsServer(":0");
         try
         {
             ApplyLimits(target.Limits, options.Limits, errors, Key);
@@ -26,6 +27,11 @@ internal static class StatsServerFactory
             if (options.AllowedHosts.Count > 0)
             {
                 Try(errors, Key("AllowedHosts"), () => target.AllowHosts([.. options.AllowedHosts]));
+            }
+
+            foreach ((string name, string value) in options.ConstantLabels)
+            {
+                Try(errors, Key("ConstantLabels:" + name), () => target.AddConstantLabel(name, value));
             }
         }
         catch
@@ -97,7 +103,7 @@ internal static class StatsServerFactory
         {
             apply();
         }
-        catch (Exception e) when (e is ArgumentException or PlatformNotSupportedException)
+        catch (Exception e) when (e is ArgumentException or PlatformNotSupportedException or InvalidOperationException)
         {
             // ArgumentOutOfRangeException appends "Actual value was ..." on a second line: the first says it all.
             errors.Add($"{key}: {e.Message.Split('\n')[0].TrimEnd()}");

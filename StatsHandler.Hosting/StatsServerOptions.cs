@@ -7,7 +7,8 @@ namespace StatsHandler.Hosting;
 /// </summary>
 /// <remarks>
 /// Keys under the section: <c>Address</c>, <c>BearerToken</c>, <c>BasicAuth:User</c>, <c>BasicAuth:Password</c>,
-/// <c>AllowedHosts</c> (a list, or one string separated by <c>;</c>), and <c>Limits:MaxUrlLength</c>,
+/// <c>AllowedHosts</c> (a list, or one string separated by <c>;</c>), <c>ConstantLabels:NAME</c> (one key per label),
+/// and <c>Limits:MaxUrlLength</c>,
 /// <c>Limits:MaxConcurrentRequests</c>, <c>Limits:RequestTimeout</c>, <c>Limits:MaxResponseBytes</c>,
 /// <c>Limits:DrainTimeout</c> (time spans as <c>00:00:10</c>). A key the section does not know fails the start, so a
 /// misspelt setting is never silently ignored.
@@ -34,6 +35,12 @@ public sealed class StatsServerOptions
 
     /// <summary>Host names the server answers (see <see cref="StatsServer.AllowHosts"/>); empty: the server's default.</summary>
     public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>
+    /// Labels every Prometheus sample carries (see <see cref="StatsServer.AddConstantLabel"/>), such as
+    /// <c>service</c> or <c>region</c>: in configuration, <c>"ConstantLabels": { "service": "orders" }</c>.
+    /// </summary>
+    public IDictionary<string, string> ConstantLabels { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Overrides of <see cref="StatsServer.Limits"/>; a limit left null keeps the server's default.</summary>
     public StatsServerLimitsOptions Limits { get; } = new();
