@@ -84,8 +84,10 @@ public class LoadTests
                             running?.TrySetResult();
                         }
                     }
-                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException)
                     {
+                        // A connection the server resets as it stops can surface from HttpClient as a bare SocketException
+                        // (its connect reads RemoteEndPoint of a socket already gone): a refused request all the same.
                         Interlocked.Increment(ref failed);
                         if (samples.Count < 5)
                         {
