@@ -24,12 +24,25 @@ internal sealed class TagSet
     // compares a status code as a number instead of formatting it; null when the set has no int value.
     private readonly int?[]? _integers;
 
+    // By stored position: each key's text hash, and each whole tag's share of the hash, so a measurement passing the
+    // same string instances again (literals, interned route names) is hashed without reading its text.
+    private readonly int[] _keyHashes;
+    private readonly int[] _tagHashes;
+
     private TagSet(string[] keys, string[] values, int hash, int?[]? integers = null)
     {
         _integers = integers;
         Keys = keys;
         Values = values;
         Hash = hash;
+        _keyHashes = new int[keys.Length];
+        _tagHashes = new int[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            _keyHashes[i] = TextHash(keys[i]);
+            _tagHashes[i] = CombineTagHash(_keyHashes[i], TextHash(values[i]));
+        }
+
         var shown = new KeyValuePair<string, string>[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
@@ -79,16 +92,48 @@ internal sealed class TagSet
     /// search for repeats. When the span does repeat a key it gives another hash, and <see cref="MatchesExactly"/> fails,
     /// so the caller falls back to <see cref="HashOf"/> and <see cref="Matches"/>.
     /// </summary>
-    public static int HashOfDistinct(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    public static int HashOfDistinct(ReadOnlySpan<KeyValuePair<string, object?>> tags, TagSet? hint = null)
     {
         int hash = 0;
         for (int i = 0; i < tags.Length; i++)
         {
+            string key = tags[i].Key ?? string.Empty;
             object? value = tags[i].Value;
-            hash += TagHash(tags[i].Key ?? string.Empty, value is string text ? TextHash(text) : value is int number ? IntegerHash(number) : FormattedHash(value));
+
+            // A key (and value) that is the very instance a known set stores has its hash already: equal references
+            // have equal text, so the result is the same as hashing the text.
+            int at = hint is null ? -1 : hint.IndexOfInstance(key, i);
+            if (at >= 0 && ReferenceEquals(value, hint!.Values[at]))
+            {
+                hash += hint._tagHashes[at];
+                continue;
+            }
+
+            int keyHash = at >= 0 ? hint!._keyHashes[at] : TextHash(key);
+            hash += CombineTagHash(keyHash, value is string text ? TextHash(text) : value is int number ? IntegerHash(number) : FormattedHash(value));
         }
 
         return hash;
+    }
+
+    /// <summary>The stored position of this very <paramref name="key"/> instance, trying <paramref name="guess"/> first; -1 if none.</summary>
+    private int IndexOfInstance(string key, int guess)
+    {
+        string[] keys = Keys;
+        if ((uint)guess < (uint)keys.Length && ReferenceEquals(keys[guess], key))
+        {
+            return guess;
+        }
+
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (ReferenceEquals(keys[i], key))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>
@@ -217,9 +262,11 @@ internal sealed class TagSet
     /// characters (all of them up to sixteen). Values that differ only in the middle of a long text share a hash and
     /// are told apart by comparison; the series cap bounds how many can.
     /// </summary>
-    private static int TagHash(string key, int valueHash)
+    private static int TagHash(string key, int valueHash) => CombineTagHash(TextHash(key), valueHash);
+
+    private static int CombineTagHash(int keyHash, int valueHash)
     {
-        uint h = (uint)TextHash(key) * 0x9E3779B1u;
+        uint h = (uint)keyHash * 0x9E3779B1u;
         h ^= (uint)valueHash;
         h *= 0x85EBCA6Bu;
         return (int)(h ^ (h >> 15));
