@@ -103,11 +103,19 @@ public class GcEventBenchmarks
     public uint WorkWithGarbage()
     {
         long start = ThreadCpuNs();
+        uint hash = HashGarbage(ref _sink);
+        Count(start);
+        return hash;
+    }
+
+    /// <summary>One operation of <see cref="WorkWithGarbage"/>: 1,024 buffers of 1 KB, each filled twice by a hash.</summary>
+    internal static uint HashGarbage(ref object? sink)
+    {
         uint hash = 2166136261;
         for (int i = 0; i < 1024; i++)
         {
             var buffer = new byte[1000];
-            _sink = buffer;
+            sink = buffer;
             for (int round = 0; round < 2; round++)
             {
                 for (int j = 0; j < buffer.Length; j++)
@@ -118,7 +126,6 @@ public class GcEventBenchmarks
             }
         }
 
-        Count(start);
         return hash;
     }
 
@@ -128,7 +135,7 @@ public class GcEventBenchmarks
         _ops++;
     }
 
-    private static long ThreadCpuNs()
+    internal static long ThreadCpuNs()
     {
         if (!OperatingSystem.IsLinux())
         {
