@@ -154,9 +154,11 @@ internal sealed class RequestDispatcher : IDisposable
             Observe(work);
             await TryWriteErrorAsync(context, 503, "request timed out").ConfigureAwait(false);
         }
-        catch (Exception e) when (_refusing && e is ObjectDisposedException or HttpListenerException or IOException)
+        catch (Exception e) when (_shutdown.IsCancellationRequested
+            && e is ObjectDisposedException or HttpListenerException or IOException or InvalidOperationException)
         {
-            // The stop closed the listener, and with it this request's connection, while it was being served.
+            // The stop closed the listener, and with it this request's connection, while it was being served: the
+            // listener disposes the response or sends its headers itself (then a write says it was "submitted").
             Observe(work);
             AbortQuietly(response);
         }
