@@ -327,31 +327,9 @@ public class PrometheusHandlerTests
         string body = await Scrapes.GetTextAsync(client, "/metrics", openMetrics: false);
         ExpositionParser.Parse(body, openMetrics: false);
 
-        (int exitCode, string output) = await RunAsync(promtool!, "check metrics", body);
+        (int exitCode, string output) = await Piped.RunAsync(promtool!, ["check", "metrics"], body);
 
         output.Should().BeEmpty($"promtool check metrics must report nothing; it said:\n{output}\n--- scrape ---\n{body}");
         exitCode.Should().Be(0);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string input)
-    {
-        using var process = new Process
-        {
-            StartInfo = new ProcessStartInfo(file, arguments)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            },
-        };
-        process.Start();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TestServers.Bound);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await stdout) + (await stderr));
     }
 }

@@ -182,7 +182,7 @@ public class PrometheusLabelsTests
         string text = await Scrapes.GetTextAsync(client, "/metrics", openMetrics: false);
         string openMetricsText = await Scrapes.GetTextAsync(client, "/metrics", openMetrics: true);
 
-        (int promtoolExit, string promtoolSaid) = await RunAsync(promtool!, ["check", "metrics"], text);
+        (int promtoolExit, string promtoolSaid) = await Piped.RunAsync(promtool!, ["check", "metrics"], text);
         promtoolSaid.Should().BeEmpty($"promtool check metrics reports nothing on the text format:\n{text}");
         promtoolExit.Should().Be(0);
 
@@ -203,28 +203,10 @@ public class PrometheusLabelsTests
             """;
         foreach ((string format, string body) in new[] { ("text", text), ("om", openMetricsText) })
         {
-            (int exit, string output) = await RunAsync(python!, ["-c", Script, format], body);
+            (int exit, string output) = await Piped.RunAsync(python!, ["-c", Script, format], body);
             exit.Should().Be(0, $"the official parser ({format}) accepts the scrape: {output}");
             output.Should().Contain("region = eu \"west\" 1");
             TestContext.Progress.WriteLine($"prometheus_client ({format}): {output.Trim()}");
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string input)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TestServers.Bound);
-        await process.WaitForExitAsync(cts.Token);
-        return (process.ExitCode, (await stdout + await stderr).Trim());
     }
 }

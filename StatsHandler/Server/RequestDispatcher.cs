@@ -120,7 +120,7 @@ internal sealed class RequestDispatcher : IDisposable
         {
             response.Headers["Cache-Control"] = "no-store";
             response.Headers["X-Content-Type-Options"] = "nosniff";
-            (int Status, string Message)? refusal = Screen(request, response, out RouteTable.Route? route);
+            (int Status, string Message)? refusal = Screen(request, response, method, path, out RouteTable.Route? route);
             if (refusal is { } refused)
             {
                 await StatsResponse.WriteErrorAsync(context, refused.Status, refused.Message).ConfigureAwait(false);
@@ -191,7 +191,8 @@ internal sealed class RequestDispatcher : IDisposable
     /// The checks every request passes before its handler runs, cheapest first: the network ones before routing, then
     /// the route, method and credentials. Returns the status and message to refuse it with, or null and the route.
     /// </summary>
-    private (int Status, string Message)? Screen(HttpListenerRequest request, HttpListenerResponse response, out RouteTable.Route? route)
+    private (int Status, string Message)? Screen(
+        HttpListenerRequest request, HttpListenerResponse response, string method, string path, out RouteTable.Route? route)
     {
         route = null;
         if (_refusing)
@@ -231,7 +232,6 @@ internal sealed class RequestDispatcher : IDisposable
             return (503, "too many requests in flight; retry shortly");
         }
 
-        string path = request.Url?.AbsolutePath ?? "/";
         bool found = _routes.TryMatch(path, out RouteTable.Route matched);
         if (!(found && matched.Anonymous))
         {
@@ -253,7 +253,6 @@ internal sealed class RequestDispatcher : IDisposable
             return (404, $"no handler for path {Truncate(path)}");
         }
 
-        string method = request.HttpMethod ?? string.Empty;
         if (method is not ("GET" or "HEAD"))
         {
             response.Headers["Allow"] = "GET, HEAD";
