@@ -109,7 +109,9 @@ internal static class ExportsJsonWriter
         bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
         if (histogram)
         {
-            OneLineArray(w, BoundsKey, instrument.Bounds, []);
+            // The bounds never change: formatted on the first scrape, with the instrument's text.
+            w.WritePropertyName(BoundsKey);
+            w.WriteRawValue(form.Bounds ??= OneLineArray(instrument.Bounds), skipInputValidation: true);
         }
 
         w.WriteStartArray(SeriesKey);
@@ -137,13 +139,13 @@ internal static class ExportsJsonWriter
 
                 // Estimates over everything recorded since the start, with the buckets' resolution, from this one copy.
                 w.WritePropertyName(MeanKey);
-                Number(w, Estimate(HistogramEstimates.Mean(sum, count)));
+                Estimate(w, HistogramEstimates.Mean(sum, count));
                 w.WritePropertyName(P50Key);
-                Number(w, Estimate(HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets)));
+                Estimate(w, HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets));
                 w.WritePropertyName(P90Key);
-                Number(w, Estimate(HistogramEstimates.Quantile(0.9, instrument.Bounds, buckets)));
+                Estimate(w, HistogramEstimates.Quantile(0.9, instrument.Bounds, buckets));
                 w.WritePropertyName(P99Key);
-                Number(w, Estimate(HistogramEstimates.Quantile(0.99, instrument.Bounds, buckets)));
+                Estimate(w, HistogramEstimates.Quantile(0.99, instrument.Bounds, buckets));
                 OneLineArray(w, BucketCountsKey, [], buckets);
             }
             else
@@ -174,6 +176,24 @@ internal static class ExportsJsonWriter
         int most = 2 + (25 * (doubles.Length + longs.Length));
         byte[]? rented = most > 512 ? ArrayPool<byte>.Shared.Rent(most) : null;
         Span<byte> buffer = rented is not null ? rented : stackalloc byte[512];
+        int n = FormatArray(buffer, doubles, longs);
+        w.WritePropertyName(key);
+        w.WriteRawValue(buffer[..n], skipInputValidation: true);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The one-line JSON array of <paramref name="doubles"/>, as bytes to keep.</summary>
+    private static byte[] OneLineArray(ReadOnlySpan<double> doubles)
+    {
+        var buffer = new byte[2 + (25 * doubles.Length)];
+        return buffer.AsSpan(0, FormatArray(buffer, doubles, [])).ToArray();
+    }
+
+    private static int FormatArray(Span<byte> buffer, ReadOnlySpan<double> doubles, ReadOnlySpan<long> longs)
+    {
         int n = 0;
         buffer[n++] = (byte)'[';
         foreach (double value in doubles)
@@ -192,12 +212,7 @@ internal static class ExportsJsonWriter
         }
 
         buffer[n++] = (byte)']';
-        w.WritePropertyName(key);
-        w.WriteRawValue(buffer[..n], skipInputValidation: true);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        return n;
     }
 
     private static int Comma(Span<byte> buffer, int at)
@@ -211,22 +226,34 @@ internal static class ExportsJsonWriter
         return 1;
     }
 
-    /// <summary>Six significant digits: an estimate with bucket resolution has no use for seventeen.</summary>
-    private static double Estimate(double value)
+    /// <summary>
+    /// Writes an estimate to six significant digits: an estimate with bucket resolution has no use for seventeen. Null
+    /// when there is no number (no measurement yet).
+    /// </summary>
+    private static void Estimate(Utf8JsonWriter w, double value)
     {
         if (!double.IsFinite(value) || value == 0)
         {
-            return value;
+            Number(w, value);
+            return;
         }
 
         int decimals = 5 - (int)Math.Floor(Math.Log10(Math.Abs(value)));
-        if (decimals >= 0)
+        if (decimals > 6)
         {
-            return Math.Round(value, Math.Min(decimals, 15));
+            // Below 0.01: more decimals than fixed point writes.
+            Number(w, Math.Round(value, Math.Min(decimals, 15)));
         }
-
-        double scale = Math.Pow(10, -decimals);
-        return Math.Round(value / scale) * scale;
+        else if (decimals >= 0)
+        {
+            FixedPointJson.WriteValue(w, value, decimals);
+        }
+        else
+        {
+            // A million or more: the six leading digits, then zeros (a whole number, exact in a double below 2^53).
+            double scale = Math.Pow(10, -decimals);
+            FixedPointJson.WriteValue(w, Math.Round(value / scale) * scale, 0);
+        }
     }
 
     private static void Number(Utf8JsonWriter w, double value)

@@ -31,6 +31,9 @@ internal sealed class JsonInstrument
 
     public JsonEncodedText Description { get; }
 
+    /// <summary>A histogram's bucket bounds as a one-line JSON array, formatted on the first scrape; null until then.</summary>
+    public byte[]? Bounds { get; set; }
+
     /// <summary>A series' tags as encoded keys and values, for the series to keep.</summary>
     public static KeyValuePair<JsonEncodedText, JsonEncodedText>[] EncodeTags(TagSet tags) =>
         Array.ConvertAll(tags.Shown, static t => new KeyValuePair<JsonEncodedText, JsonEncodedText>(Encode(t.Key), Encode(t.Value)));

@@ -275,18 +275,16 @@ internal sealed class RequestDispatcher : IDisposable
             return false;
         }
 
+        // Cheapest first: a GET without Transfer-Encoding, nearly every request, costs one header lookup.
         string? transferEncoding = request.Headers["Transfer-Encoding"];
-        bool http11 = request.ProtocolVersion >= HttpVersion.Version11;
-        bool chunked = http11 && string.Equals(transferEncoding, "chunked", StringComparison.OrdinalIgnoreCase);
-        if (http11 && transferEncoding is not null && !chunked)
+        if (transferEncoding is not null && request.ProtocolVersion >= HttpVersion.Version11)
         {
-            return true;
+            return !string.Equals(transferEncoding, "chunked", StringComparison.OrdinalIgnoreCase);
         }
 
-        return !chunked
-            && request.Headers["Content-Length"] is null
-            && (string.Equals(request.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(request.HttpMethod, "PUT", StringComparison.OrdinalIgnoreCase));
+        string? method = request.HttpMethod;
+        return (string.Equals(method, "POST", StringComparison.OrdinalIgnoreCase) || string.Equals(method, "PUT", StringComparison.OrdinalIgnoreCase))
+            && request.Headers["Content-Length"] is null;
     }
 
     private void Leave()
