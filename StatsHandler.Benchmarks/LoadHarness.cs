@@ -6,18 +6,21 @@ using System.Text.RegularExpressions;
 namespace StatsHandler.Benchmarks;
 
 /// <summary>
-/// <c>./build.sh load</c>: runs the demo's endpoints and a bare HttpListener serving a fixed body of the same size,
-/// one after another on loopback, each in its own process under the same bounded load (wrk when installed, else a
-/// built-in generator), and prints throughput, latency, CPU per request and peak RSS with each row's ratio to the
-/// bare listener. About 90 seconds; it stops by itself.
+/// <c>./build.sh load</c>: the demo's endpoints against a bare HttpListener serving a fixed body of the same size, on
+/// loopback under the same bounded load (wrk when installed, else a built-in generator). Each server runs in its own
+/// process and every StatsServer row is measured in alternation with its bare twin (both processes alive, runs in
+/// A-B-B-A order), so that drift in the machine's speed falls on both sides; the ratio is the median of the pairs'
+/// ratios. A warm-up lets the JIT settle first (tiered compilation keeps recompiling for about ten seconds under load).
+/// Prints throughput, latency, CPU per request and peak RSS. About four minutes; it stops by itself.
 /// </summary>
 internal static partial class LoadHarness
 {
     private const int Connections = 16;
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan Run = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan WarmUpRun = TimeSpan.FromSeconds(3);
+    private const int WarmUpRounds = 3;
+    private static readonly TimeSpan Run = TimeSpan.FromSeconds(3);
+    private const int Pairs = 6;
     private static readonly TimeSpan LatencyRun = TimeSpan.FromSeconds(3);
-    private const int Repeats = 3;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -30,51 +33,50 @@ internal static partial class LoadHarness
 
         string self = typeof(LoadHarness).Assembly.Location;
         string? wrk = FindOnPath("wrk");
-        using var budget = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var budget = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         Console.WriteLine($"load: {Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
             $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; generator: {(wrk is null ? "built-in (.NET HttpClient)" : "wrk")}; " +
-            $"{Connections} connections, {Run.TotalSeconds:F0} s x {Repeats} (median), then 1 connection for {LatencyRun.TotalSeconds:F0} s");
+            $"{Connections} connections; warm-up {WarmUpRounds} x {WarmUpRun.TotalSeconds:F0} s each server, then {Pairs} pairs of " +
+            $"{Run.TotalSeconds:F0} s runs alternated with the bare listener (A-B-B-A), then 1 connection for {LatencyRun.TotalSeconds:F0} s");
 
         await MeasureIdleAsync(demo, budget.Token);
         var rows = new List<Row>();
-        int statsSize = 0;
-        int metricsSize = 0;
-        foreach (string path in new[] { "/api/stats", "/metrics" })
+
+        // GC events are measured in rows of their own: their cost is the runtime's event dispatch, not the server's.
+        foreach ((string label, string[] flags) in new[] { (string.Empty, new[] { "--no-churn", "--no-gc-events" }), (", GC events on", new[] { "--no-churn" }) })
         {
-            // GC events are measured apart (the rows below): their cost is the runtime's event dispatch, not the server's.
-            Row? row = await MeasureAsync($"StatsServer {path}", ["exec", demo, "--no-churn", "--no-gc-events"], "--addr", path, wrk, budget.Token);
-            if (row is null)
+            await using var stats = await Server.StartAsync(["exec", demo, .. flags, "--addr"], budget.Token);
+            if (stats is null)
             {
-                Console.WriteLine($"  (the demo does not serve {path}; row skipped)");
+                Console.WriteLine("  the demo did not answer; rows skipped");
                 continue;
             }
 
-            rows.Add(row);
-            if (path == "/api/stats")
+            foreach (string path in new[] { "/api/stats", "/metrics" })
             {
-                statsSize = row.BodyBytes;
-            }
-            else
-            {
-                metricsSize = row.BodyBytes;
-            }
-        }
+                if (await stats.GetAsync(path, budget.Token) is null)
+                {
+                    Console.WriteLine($"  (the demo does not serve {path}; row skipped)");
+                    continue;
+                }
 
-        foreach (int size in new[] { statsSize, metricsSize }.Where(s => s > 0).Distinct())
-        {
-            Row? bare = await MeasureAsync($"bare HttpListener, {size} B", ["exec", self, "bare", "--size", size.ToString(CultureInfo.InvariantCulture)], "--addr", "/", wrk, budget.Token);
-            if (bare is not null)
-            {
-                rows.Add(bare);
-            }
-        }
+                // The body is sized after the warm-up: under load `gc_pause` fills up to its 256 entries, which nearly
+                // doubles the JSON body, and the bare twin must serve as many bytes as the server it is compared with.
+                await WarmUpAsync(wrk, stats.Url(path), budget.Token);
+                byte[]? body = await stats.GetAsync(path, budget.Token);
+                await using var bare = body is null ? null : await Server.StartAsync(
+                    ["exec", self, "bare", "--size", body.Length.ToString(CultureInfo.InvariantCulture), "--addr"], budget.Token);
+                if (body is null || bare is null)
+                {
+                    Console.WriteLine($"  the bare listener did not start, or {path} stopped answering; row skipped");
+                    continue;
+                }
 
-        foreach (string path in new[] { "/api/stats", "/metrics" })
-        {
-            Row? row = await MeasureAsync($"StatsServer {path}, GC events on", ["exec", demo, "--no-churn"], "--addr", path, wrk, budget.Token);
-            if (row is not null)
-            {
-                rows.Add(row);
+                await WarmUpAsync(wrk, bare.Url("/"), budget.Token);
+                (Row mine, Row twin) = await MeasurePairAsync(
+                    ($"StatsServer {path}{label}", stats, path, body.Length), ($"bare HttpListener, {body.Length} B", bare, "/", body.Length), wrk, budget.Token);
+                rows.Add(mine);
+                rows.Add(twin);
             }
         }
 
@@ -148,46 +150,118 @@ internal static partial class LoadHarness
         return p.Threads.Count;
     }
 
-    private static async Task<Row?> MeasureAsync(string name, string[] command, string addrFlag, string path, string? wrk, CancellationToken budget)
+    /// <summary>Load long enough for tiered compilation to settle and for the server's figures to fill up.</summary>
+    private static async Task WarmUpAsync(string? wrk, Uri url, CancellationToken budget)
     {
-        int port = FreePort();
-        string addr = $"127.0.0.1:{port}";
-        using Process process = StartDotnet([.. command, addrFlag, addr]);
-        try
+        for (int i = 0; i < WarmUpRounds; i++)
         {
-            var url = new Uri($"http://{addr}{path}");
-            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            byte[]? body = await WaitForAsync(probe, url, budget);
-            if (body is null)
-            {
-                return null;
-            }
-
-            await DriveAsync(wrk, url, Connections, WarmUp, budget);
-            (double cpuBefore, _) = ReadProcess(process.Id);
-            var throughput = new List<Result>();
-            for (int i = 0; i < Repeats; i++)
-            {
-                throughput.Add(await DriveAsync(wrk, url, Connections, Run, budget));
-            }
-
-            (double cpuAfter, long peakRss) = ReadProcess(process.Id);
-            Result single = await DriveAsync(wrk, url, 1, LatencyRun, budget);
-            Result median = throughput.OrderBy(r => r.RequestsPerSecond).ElementAt(Repeats / 2);
-            double requests = throughput.Sum(r => r.Requests);
-            var row = new Row(name, body.Length, median.RequestsPerSecond, median.P50Ms, median.P99Ms, single.P50Ms,
-                requests > 0 ? (cpuAfter - cpuBefore) / requests * 1e6 : 0, peakRss);
-            Console.WriteLine($"  {name}: {median.RequestsPerSecond:F0} req/s (runs {string.Join(", ", throughput.Select(t => t.RequestsPerSecond.ToString("F0", CultureInfo.InvariantCulture)))}), " +
-                $"1-client p50 {single.P50Ms:F3} ms");
-            return row;
-        }
-        finally
-        {
-            await StopAsync(process);
+            await DriveAsync(wrk, url, Connections, WarmUpRun, budget);
         }
     }
 
-    private static async Task<byte[]?> WaitForAsync(HttpClient client, Uri url, CancellationToken budget)
+    /// <summary>
+    /// Measures two warmed-up servers in <see cref="Pairs"/> alternated pairs (A-B, B-A, ...), then one connection
+    /// each. CPU time is read around each measured run only.
+    /// </summary>
+    private static async Task<(Row Mine, Row Twin)> MeasurePairAsync(
+        (string Name, Server Server, string Path, int Size) a, (string Name, Server Server, string Path, int Size) b, string? wrk, CancellationToken budget)
+    {
+        Uri urlA = a.Server.Url(a.Path);
+        Uri urlB = b.Server.Url(b.Path);
+
+        var runsA = new List<Result>();
+        var runsB = new List<Result>();
+        double cpuA = 0;
+        double cpuB = 0;
+        for (int i = 0; i < Pairs; i++)
+        {
+            bool aFirst = i % 2 == 0;
+            for (int side = 0; side < 2; side++)
+            {
+                bool isA = (side == 0) == aFirst;
+                Server server = isA ? a.Server : b.Server;
+                (double before, _) = ReadProcess(server.Process.Id);
+                Result result = await DriveAsync(wrk, isA ? urlA : urlB, Connections, Run, budget);
+                (double after, _) = ReadProcess(server.Process.Id);
+                (isA ? runsA : runsB).Add(result);
+                if (isA)
+                {
+                    cpuA += after - before;
+                }
+                else
+                {
+                    cpuB += after - before;
+                }
+            }
+        }
+
+        Result singleA = await DriveAsync(wrk, urlA, 1, LatencyRun, budget);
+        Result singleB = await DriveAsync(wrk, urlB, 1, LatencyRun, budget);
+        double[] ratios = runsA.Zip(runsB, (x, y) => y.RequestsPerSecond > 0 ? x.RequestsPerSecond / y.RequestsPerSecond : 0).Order().ToArray();
+        double medianRatio = Median(ratios);
+        Row Make(string name, int size, List<Result> runs, double cpu, Result single, Server server, double ratio, Row? twin) =>
+            new(name, size, Median(runs.Select(r => r.RequestsPerSecond)), Median(runs.Select(r => r.P50Ms)), Median(runs.Select(r => r.P99Ms)),
+                single.P50Ms, runs.Sum(r => r.Requests) is > 0 and var n ? cpu / n * 1e6 : 0, ReadProcess(server.Process.Id).PeakRssBytes, ratio, twin);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {a.Name}: {string.Join(", ", runsA.Select(r => r.RequestsPerSecond.ToString("F0", CultureInfo.InvariantCulture)))} req/s; " +
+            $"{b.Name}: {string.Join(", ", runsB.Select(r => r.RequestsPerSecond.ToString("F0", CultureInfo.InvariantCulture)))} req/s; " +
+            $"pair ratios {string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} (median {medianRatio:F2})"));
+        Row twin = Make(b.Name, b.Size, runsB, cpuB, singleB, b.Server, 1.0, null);
+        return (Make(a.Name, a.Size, runsA, cpuA, singleA, a.Server, medianRatio, twin), twin);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>One server process on a free loopback port, stopped when disposed.</summary>
+    private sealed class Server : IAsyncDisposable
+    {
+        private readonly string _addr;
+        private readonly HttpClient _probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+        private Server(Process process, string addr)
+        {
+            Process = process;
+            _addr = addr;
+        }
+
+        public Process Process { get; }
+
+        /// <summary>Starts <c>dotnet</c> with <paramref name="command"/> followed by the address, and waits until it answers.</summary>
+        public static async Task<Server?> StartAsync(string[] command, CancellationToken budget)
+        {
+            string addr = $"127.0.0.1:{FreePort()}";
+            var server = new Server(StartDotnet([.. command, addr]), addr);
+            if (await WaitForAsync(server._probe, server.Url("/"), budget, anyStatus: true) is null)
+            {
+                await server.DisposeAsync();
+                return null;
+            }
+
+            return server;
+        }
+
+        public Uri Url(string path) => new($"http://{_addr}{path}");
+
+        /// <summary>The body of <paramref name="path"/>, or null when it does not answer 200.</summary>
+        public Task<byte[]?> GetAsync(string path, CancellationToken budget) => WaitForAsync(_probe, Url(path), budget, anyStatus: false);
+
+        public async ValueTask DisposeAsync()
+        {
+            _probe.Dispose();
+            await StopAsync(Process);
+            Process.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="url"/> answers. Returns its body when it answered 200 (or any status when
+    /// <paramref name="anyStatus"/>: the server is up), null when it answered otherwise or never did.
+    /// </summary>
+    private static async Task<byte[]?> WaitForAsync(HttpClient client, Uri url, CancellationToken budget, bool anyStatus = false)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         for (int i = 0; i < 150 && await timer.WaitForNextTickAsync(budget); i++)
@@ -195,7 +269,7 @@ internal static partial class LoadHarness
             try
             {
                 using HttpResponseMessage response = await client.GetAsync(url, budget);
-                return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsByteArrayAsync(budget) : null;
+                return response.StatusCode == HttpStatusCode.OK || anyStatus ? await response.Content.ReadAsByteArrayAsync(budget) : null;
             }
             catch (HttpRequestException)
             {
@@ -290,18 +364,17 @@ internal static partial class LoadHarness
     private static void Print(List<Row> rows)
     {
         Console.WriteLine();
-        Console.WriteLine("| server | body B | req/s (16 conn) | vs bare | p50 ms | p99 ms | 1-conn p50 ms | vs bare | CPU us/req | peak RSS MB | vs bare |");
+        Console.WriteLine("| server | body B | req/s (16 conn) | vs bare (median of pairs) | p50 ms | p99 ms | 1-conn p50 ms | vs bare | CPU us/req | peak RSS MB | vs bare |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (Row row in rows)
         {
-            // The bare listener serving the same number of bytes, or the nearest size measured.
-            Row? bare = rows.Where(r => r.Name.StartsWith("bare", StringComparison.Ordinal))
-                .OrderBy(r => Math.Abs(r.BodyBytes - row.BodyBytes)).FirstOrDefault();
-            string Ratio(double mine, double? theirs) => theirs is > 0 ? (mine / theirs.Value).ToString("F2", CultureInfo.InvariantCulture) : "-";
+            // Each StatsServer row is compared with the bare twin it was measured in alternation with.
+            Row bare = row.Twin ?? row;
+            string Ratio(double mine, double theirs) => theirs > 0 ? (mine / theirs).ToString("F2", CultureInfo.InvariantCulture) : "-";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Name} | {row.BodyBytes} | {row.RequestsPerSecond:F0} | {Ratio(row.RequestsPerSecond, bare?.RequestsPerSecond)} | " +
-                $"{row.P50Ms:F3} | {row.P99Ms:F3} | {row.SingleP50Ms:F3} | {Ratio(row.SingleP50Ms, bare?.SingleP50Ms)} | " +
-                $"{row.CpuMicrosPerRequest:F1} | {row.PeakRssBytes / 1048576.0:F1} | {Ratio(row.PeakRssBytes, bare?.PeakRssBytes)} |"));
+                $"| {row.Name} | {row.BodyBytes} | {row.RequestsPerSecond:F0} | {row.Ratio:F2} | " +
+                $"{row.P50Ms:F3} | {row.P99Ms:F3} | {row.SingleP50Ms:F3} | {Ratio(row.SingleP50Ms, bare.SingleP50Ms)} | " +
+                $"{row.CpuMicrosPerRequest:F1} | {row.PeakRssBytes / 1048576.0:F1} | {Ratio(row.PeakRssBytes, bare.PeakRssBytes)} |"));
         }
     }
 
@@ -330,5 +403,5 @@ internal static partial class LoadHarness
 
     private sealed record Result(double RequestsPerSecond, double Requests, double P50Ms, double P99Ms);
 
-    private sealed record Row(string Name, int BodyBytes, double RequestsPerSecond, double P50Ms, double P99Ms, double SingleP50Ms, double CpuMicrosPerRequest, long PeakRssBytes);
+    private sealed record Row(string Name, int BodyBytes, double RequestsPerSecond, double P50Ms, double P99Ms, double SingleP50Ms, double CpuMicrosPerRequest, long PeakRssBytes, double Ratio, Row? Twin = null);
 }
