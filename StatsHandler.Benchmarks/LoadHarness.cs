@@ -90,31 +90,23 @@ internal static partial class LoadHarness
     /// </summary>
     private static async Task MeasureIdleAsync(string demo, CancellationToken budget)
     {
-        string addr = $"127.0.0.1:{FreePort()}";
-        using Process process = StartDotnet(["exec", demo, "--no-churn", "--addr", addr]);
-        try
+        await using Server? server = await Server.StartAsync(["exec", demo, "--no-churn", "--addr"], budget);
+        if (server is null || await server.GetAsync("/api/stats", budget) is null)
         {
-            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            if (await WaitForAsync(probe, new Uri($"http://{addr}/api/stats"), budget) is null)
-            {
-                Console.WriteLine("  idle: the demo did not answer; skipped");
-                return;
-            }
+            Console.WriteLine("  idle: the demo did not answer; skipped");
+            return;
+        }
 
-            using var settle = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            await settle.WaitForNextTickAsync(budget);
-            (double cpuBefore, _) = ReadProcess(process.Id);
-            int threadsBefore = ReadThreads(process.Id);
-            using var idle = new PeriodicTimer(TimeSpan.FromSeconds(10));
-            await idle.WaitForNextTickAsync(budget);
-            (double cpuAfter, _) = ReadProcess(process.Id);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  idle demo (no background work): {(cpuAfter - cpuBefore) * 1000:F0} ms CPU over 10 s, threads {threadsBefore} -> {ReadThreads(process.Id)}"));
-        }
-        finally
-        {
-            await StopAsync(process);
-        }
+        int pid = server.Process.Id;
+        using var settle = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        await settle.WaitForNextTickAsync(budget);
+        (double cpuBefore, _) = ReadProcess(pid);
+        int threadsBefore = ReadThreads(pid);
+        using var idle = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        await idle.WaitForNextTickAsync(budget);
+        (double cpuAfter, _) = ReadProcess(pid);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  idle demo (no background work): {(cpuAfter - cpuBefore) * 1000:F0} ms CPU over 10 s, threads {threadsBefore} -> {ReadThreads(pid)}"));
     }
 
     /// <summary>Starts <c>dotnet</c> with <paramref name="arguments"/>, its output read and thrown away.</summary>

@@ -19,16 +19,8 @@ internal static class FixedPointJson
     /// </summary>
     public static void Write(Utf8JsonWriter w, JsonEncodedText key, double value, int decimals)
     {
-        Span<byte> digits = stackalloc byte[24];
-        if (TryFormat(value, decimals, digits, out int written))
-        {
-            w.WritePropertyName(key);
-            w.WriteRawValue(digits[..written], skipInputValidation: true);
-        }
-        else
-        {
-            w.WriteNumber(key, double.IsFinite(value) ? Math.Round(value, decimals) : 0);
-        }
+        w.WritePropertyName(key);
+        WriteValue(w, value, decimals);
     }
 
     /// <summary>Writes <c>Math.Round(value, decimals)</c> as an array item or a property's value; see <see cref="Write"/>.</summary>

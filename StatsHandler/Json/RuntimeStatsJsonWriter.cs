@@ -14,17 +14,17 @@ internal static class RuntimeStatsJsonWriter
     private static readonly Field[] Fields =
     [
         new Long("time", static (in RuntimeStats s) => UnixNanoseconds(s.Time)),
-        new Text("dotnet_version", static (in RuntimeStats s) => s.DotnetVersion, slot: 0),
-        new Text("os", static (in RuntimeStats s) => s.Os, slot: 1),
-        new Text("os_description", static (in RuntimeStats s) => s.OsDescription, slot: 2),
-        new Text("arch", static (in RuntimeStats s) => s.Arch, slot: 3),
+        new Text("dotnet_version", static (in RuntimeStats s) => s.DotnetVersion),
+        new Text("os", static (in RuntimeStats s) => s.Os),
+        new Text("os_description", static (in RuntimeStats s) => s.OsDescription),
+        new Text("arch", static (in RuntimeStats s) => s.Arch),
         new Long("cpu_num", static (in RuntimeStats s) => s.CpuCount),
         new Long("pid", static (in RuntimeStats s) => s.ProcessId),
         new Long("process_start_time", static (in RuntimeStats s) => UnixNanoseconds(s.ProcessStartTime)),
         new Number("uptime_seconds", static (in RuntimeStats s) => s.UptimeSeconds),
         new Flag("gc_server", static (in RuntimeStats s) => s.GcServer),
         new Flag("gc_concurrent", static (in RuntimeStats s) => s.GcConcurrent),
-        new Text("gc_latency_mode", static (in RuntimeStats s) => s.GcLatencyMode, slot: 4),
+        new Text("gc_latency_mode", static (in RuntimeStats s) => s.GcLatencyMode),
         new Long("thread_num", static (in RuntimeStats s) => s.ThreadCount),
         new Long("threadpool_thread_num", static (in RuntimeStats s) => s.ThreadPoolThreadCount),
         new Long("threadpool_queue_length", static (in RuntimeStats s) => s.ThreadPoolQueueLength),
@@ -141,27 +141,9 @@ internal static class RuntimeStatsJsonWriter
             FixedPointJson.Write(w, Key, value(in stats), decimals);
     }
 
-    private sealed class Text(string name, Getter<string> value, int slot) : Field(name)
+    private sealed class Text(string name, Getter<string> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache)
-        {
-            string text = value(in stats);
-            if (cache is null)
-            {
-                w.WriteString(Key, text);
-                return;
-            }
-
-            // These values are the same string instances from one snapshot to the next: each is escaped once.
-            JsonWriterCache.Text? last = Volatile.Read(ref cache.Texts[slot]);
-            if (last is null || !ReferenceEquals(last.Source, text))
-            {
-                last = new JsonWriterCache.Text(text, JsonEncodedText.Encode(text));
-                Volatile.Write(ref cache.Texts[slot], last);
-            }
-
-            w.WriteString(Key, last.Json);
-        }
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteString(Key, value(in stats));
     }
 
     private sealed class Flag(string name, Getter<bool> value) : Field(name)
@@ -219,18 +201,9 @@ internal static class RuntimeStatsJsonWriter
 /// <summary>Bytes a JSON handler keeps between requests because their source changes rarely. One per handler; thread-safe.</summary>
 internal sealed class JsonWriterCache
 {
-    /// <summary>The number of text fields in the document, each with a slot in <see cref="Texts"/>.</summary>
-    internal const int TextSlots = 5;
-
     /// <summary>The last <c>gc_pause</c> array formatted, and the array it was formatted from.</summary>
     public Entry? Pauses;
 
-    /// <summary>Each text field's last value, escaped; by the field's slot.</summary>
-    public readonly Text?[] Texts = new Text?[TextSlots];
-
     /// <summary>Bytes formatted from <paramref name="Source"/>, valid while the source is the same array.</summary>
     public sealed record Entry(double[] Source, byte[] Json);
-
-    /// <summary><paramref name="Json"/> is <paramref name="Source"/> escaped, valid while the value is that same string.</summary>
-    public sealed record Text(string Source, JsonEncodedText Json);
 }
