@@ -124,7 +124,7 @@ public class FaultTests
         (await fresh.GetAsync("/api/stats")).StatusCode.Should().Be(HttpStatusCode.OK, "a new server serves on the same port");
         await server.DisposeAsync();
         unobserved.Collect().Should().BeEmpty();
-        TestContext.Progress.WriteLine($"stop under load: {unobserved.RuntimeOwned} unobserved exception(s) inside HttpListener's own close callback (dotnet/runtime#63247)");
+        TestContext.Progress.WriteLine($"stop under load: {unobserved.RuntimeOwned} unobserved exception(s) inside HttpListener's own write and close callbacks");
     }
 
     [Test]

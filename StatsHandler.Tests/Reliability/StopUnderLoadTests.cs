@@ -92,7 +92,7 @@ public class StopUnderLoadTests
             $"stop times: median {stopTimes[stopTimes.Count / 2]:F0} ms, max {stopTimes[^1]:F0} ms (drain timeout {Drain.TotalMilliseconds} ms); errors reported {errors.Count}");
         errors.Should().BeEmpty("load, bad clients and a stop are none of them server errors");
         unobserved.Collect().Should().BeEmpty();
-        TestContext.Progress.WriteLine($"unobserved exceptions inside HttpListener's own close callback (dotnet/runtime#63247): {unobserved.RuntimeOwned}");
+        TestContext.Progress.WriteLine($"unobserved exceptions inside HttpListener's own write and close callbacks: {unobserved.RuntimeOwned}");
     }
 
     [Test]
