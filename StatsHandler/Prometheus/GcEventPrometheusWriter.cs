@@ -6,28 +6,20 @@ namespace StatsHandler;
 /// </summary>
 internal static class GcEventPrometheusWriter
 {
-    /// <summary>The sample names these families use, for the list of built-in names.</summary>
-    internal static readonly string[] Names =
-    [
-        "dotnet_gc_pause_seconds", "dotnet_gc_pause_seconds_bucket", "dotnet_gc_pause_seconds_sum", "dotnet_gc_pause_seconds_count",
-        "dotnet_gc_pause_seconds_created", "dotnet_gc_collections_by_reason", "dotnet_gc_collections_by_reason_total",
-    ];
-
     private static readonly PrometheusHeader PauseHistogram = PrometheusHeader.Create(
-        "dotnet_gc_pause_seconds", "histogram",
+        PrometheusNames.GcPauseSeconds, PrometheusNames.Histogram,
         "Pause of every garbage collection since GC events were enabled, from the runtime's GC events: suspension start to restart end; a background collection's suspensions summed (JSON gc_pause).");
 
     private static readonly PrometheusHeader ByReason = PrometheusHeader.Create(
-        "dotnet_gc_collections_by_reason", "counter",
+        PrometheusNames.GcCollectionsByReason, PrometheusNames.Counter,
         "Garbage collections since GC events were enabled, by the reason the runtime gave (JSON gc_pause_reason).");
 
     // le values valid in both formats (OpenMetrics wants a decimal point on integral bounds).
     private static readonly byte[][] BucketLabels = [.. GcEventLog.BucketBounds.Select(Le), "dotnet_gc_pause_seconds_bucket{le=\"+Inf\"} "u8.ToArray()];
 
-    /// <summary>Writes both families from the log's current snapshot.</summary>
-    public static void Write(PrometheusBuffer b, bool openMetrics, GcEventLog log)
+    /// <summary>Writes both families from the log's snapshot the capture took.</summary>
+    public static void Write(PrometheusBuffer b, bool openMetrics, GcEventSnapshot snapshot)
     {
-        GcEventSnapshot snapshot = log.Snapshot();
         b.Write(PauseHistogram.For(openMetrics));
         long cumulative = 0;
         for (int i = 0; i < BucketLabels.Length; i++)

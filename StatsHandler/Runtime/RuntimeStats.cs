@@ -181,7 +181,11 @@ public readonly struct RuntimeStats
     /// <summary>Assemblies loaded (<c>assembly_num</c>).</summary>
     public int AssemblyCount { get; init; }
 
-    /// <summary>First-chance exceptions thrown since the collector (and so the server) was created (<c>exception_num</c>).</summary>
+    /// <summary>
+    /// First-chance exceptions thrown since the probe began counting (<c>exception_num</c>): at the creation of the first
+    /// handler or collector reading its stats source (on a server, when its first stats handler was mounted), or of a
+    /// handler or collector with a probe of its own.
+    /// </summary>
     public long ExceptionCount { get; init; }
 
     /// <summary>The interval in seconds that every rate in this snapshot covers (<c>rate_interval_seconds</c>).</summary>
