@@ -98,6 +98,15 @@ internal static class PrometheusNames
         _ => family,
     };
 
+    /// <summary>The name of a histogram's bucket samples, <c>family_bucket</c>.</summary>
+    public static string BucketSample(string family) => family + "_bucket";
+
+    /// <summary>The name of a histogram's sum sample, <c>family_sum</c>.</summary>
+    public static string SumSample(string family) => family + "_sum";
+
+    /// <summary>The name of a histogram's count sample, <c>family_count</c>.</summary>
+    public static string CountSample(string family) => family + "_count";
+
     /// <summary>
     /// Every name a family of <paramref name="type"/> writes in either format: the family's own name (OpenMetrics
     /// names counter and info families without their suffix) and its samples'.
@@ -106,7 +115,7 @@ internal static class PrometheusNames
     {
         Counter => [family, family + "_total"],
         Info => [family, family + "_info"],
-        Histogram => [family, family + "_bucket", family + "_sum", family + "_count"],
+        Histogram => [family, BucketSample(family), SumSample(family), CountSample(family)],
         _ => [family],
     };
 

@@ -15,7 +15,14 @@ internal static class GcEventPrometheusWriter
         "Garbage collections since GC events were enabled, by the reason the runtime gave (JSON gc_pause_reason).");
 
     // le values valid in both formats (OpenMetrics wants a decimal point on integral bounds).
-    private static readonly byte[][] BucketLabels = [.. GcEventLog.BucketBounds.Select(Le), "dotnet_gc_pause_seconds_bucket{le=\"+Inf\"} "u8.ToArray()];
+    private static readonly byte[][] BucketLabels = [.. GcEventLog.BucketBounds.Append(double.PositiveInfinity).Select(Le)];
+
+    private static readonly byte[] SumName = Encode(PrometheusNames.SumSample(PrometheusNames.GcPauseSeconds) + " ");
+
+    private static readonly byte[] CountName = Encode("\n" + PrometheusNames.CountSample(PrometheusNames.GcPauseSeconds) + " ");
+
+    private static readonly byte[] ByReasonPrefix = Encode(
+        PrometheusNames.SampleName(PrometheusNames.GcCollectionsByReason, PrometheusNames.Counter) + "{gc_reason=\"");
 
     /// <summary>Writes both families from the log's snapshot the capture took.</summary>
     public static void Write(PrometheusBuffer b, bool openMetrics, GcEventSnapshot snapshot)
@@ -30,16 +37,16 @@ internal static class GcEventPrometheusWriter
             b.Write((byte)'\n');
         }
 
-        b.Write("dotnet_gc_pause_seconds_sum "u8);
+        b.Write(SumName);
         b.Write(snapshot.PauseSum);
-        b.Write("\ndotnet_gc_pause_seconds_count "u8);
+        b.Write(CountName);
         b.Write(snapshot.Count);
         b.Write((byte)'\n');
 
         b.Write(ByReason.For(openMetrics));
         foreach ((string reason, long count) in snapshot.Reasons)
         {
-            b.Write("dotnet_gc_collections_by_reason_total{gc_reason=\""u8);
+            b.Write(ByReasonPrefix);
             b.WriteLabelValue(reason);
             b.Write("\"} "u8);
             b.Write(count);
@@ -50,9 +57,12 @@ internal static class GcEventPrometheusWriter
     private static byte[] Le(double bound)
     {
         using var buffer = new PrometheusBuffer(64);
-        buffer.Write("dotnet_gc_pause_seconds_bucket{le=\""u8);
+        buffer.WriteText(PrometheusNames.BucketSample(PrometheusNames.GcPauseSeconds));
+        buffer.Write("{le=\""u8);
         buffer.Write(bound, forceDecimalPoint: true);
         buffer.Write("\"} "u8);
         return buffer.WrittenSpan.ToArray();
     }
+
+    private static byte[] Encode(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 }

@@ -16,6 +16,9 @@ internal sealed class PrometheusInstrument
             : meter.Description;
         Header = PrometheusHeader.Create(instrument.PrometheusName, type, help);
         SampleName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.SampleName(instrument.PrometheusName, type));
+        BucketName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.BucketSample(instrument.PrometheusName) + "{");
+        SumName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.SumSample(instrument.PrometheusName));
+        CountName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.CountSample(instrument.PrometheusName));
         Scale = PrometheusNames.UnitScale(meter.Unit);
         TextBucketLabels = EncodeBounds(instrument.Bounds, Scale, openMetrics: false);
         OpenMetricsBucketLabels = EncodeBounds(instrument.Bounds, Scale, openMetrics: true);
@@ -25,6 +28,15 @@ internal sealed class PrometheusInstrument
 
     /// <summary>The name of the samples: the family name, plus <c>_total</c> for counters.</summary>
     public byte[] SampleName { get; }
+
+    /// <summary>A histogram's bucket sample name and the label set's opening brace, <c>name_bucket{</c>.</summary>
+    public byte[] BucketName { get; }
+
+    /// <summary>A histogram's sum sample name, <c>name_sum</c>.</summary>
+    public byte[] SumName { get; }
+
+    /// <summary>A histogram's count sample name, <c>name_count</c>.</summary>
+    public byte[] CountName { get; }
 
     /// <summary>
     /// What a value in the instrument's unit is multiplied by in the Prometheus output, which uses base units

@@ -11,6 +11,9 @@ namespace StatsHandler;
 /// </summary>
 internal sealed class PrometheusStatsWriter
 {
+    private static readonly byte[] DroppedSeriesPrefix = System.Text.Encoding.UTF8.GetBytes(
+        PrometheusNames.SampleName(PrometheusNames.DroppedSeries, PrometheusNames.Counter) + "{metric=\"");
+
     private readonly ConditionalWeakTable<Instrument, PrometheusInstrument> _instruments = [];
     private readonly ConditionalWeakTable<KeyValuePair<string, string>[], byte[]> _labels = [];
     private readonly ConditionalWeakTable<PublishedValue, PublishedForm> _published = [];
@@ -52,7 +55,7 @@ internal sealed class PrometheusStatsWriter
         b.Write(PrometheusFamilies.DroppedSeries.For(openMetrics));
         foreach (ref readonly InstrumentSnapshot instrument in instruments)
         {
-            b.Write("statshandler_dropped_series_total{metric=\""u8);
+            b.Write(DroppedSeriesPrefix);
             b.WriteText(instrument.PrometheusName);
             b.Write("\"} "u8);
             b.Write(instrument.DroppedSeries);
@@ -141,8 +144,7 @@ internal sealed class PrometheusStatsWriter
             for (int i = 0; i < buckets.Length; i++)
             {
                 cumulative += buckets[i];
-                b.Write(form.SampleName);
-                b.Write("_bucket{"u8);
+                b.Write(form.BucketName);
                 if (labels.Length > 0)
                 {
                     b.Write(labels);
@@ -162,14 +164,12 @@ internal sealed class PrometheusStatsWriter
                 continue;
             }
 
-            b.Write(form.SampleName);
-            b.Write("_sum"u8);
+            b.Write(form.SumName);
             WriteLabels(b, labels);
             b.Write((byte)' ');
             b.Write(one.Sum * form.Scale);
             b.Write((byte)'\n');
-            b.Write(form.SampleName);
-            b.Write("_count"u8);
+            b.Write(form.CountName);
             WriteLabels(b, labels);
             b.Write((byte)' ');
             b.Write(one.Count);
