@@ -71,7 +71,7 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         }
     }
 
-    /// <summary>Stops the handler's exception counting and closes the handles it keeps open. Idempotent.</summary>
+    /// <summary>Stops the handler's exception counting and closes the handles it keeps open (a source's shared probe stays open). Idempotent.</summary>
     public void Dispose()
     {
         _capture.Dispose();
