@@ -39,8 +39,8 @@ public class GcEventDispatchBenchmarks
             throw new InvalidOperationException("No GC events arrived within 10 s: cannot replay a collection.");
         }
 
-        _subscription = GcEventListener.Subscribe(new GcEventLog());
-        _listener = GcEventListener.Current;
+        _subscription = GcEventFeed.Subscribe(new GcEventLog(), GcEventSourceKind.EventListener);
+        _listener = (GcEventListener)GcEventFeed.Current(GcEventSourceKind.EventListener)!.Source!;
         Console.WriteLine($"// Replaying {_events.Length} events: {string.Join(", ", _events.Select(e => e.EventName))}");
     }
 

@@ -36,6 +36,22 @@ public class StatsServerServiceTests
     }
 
     [Test]
+    public async Task A_host_with_gc_events_logs_once_which_source_feeds_them()
+    {
+        var logs = new RecordingLoggerProvider();
+        HostApplicationBuilder builder = TestHosts.Builder(logs);
+        builder.Services.AddStatsServer(builder.Configuration.GetSection("StatsServer"), server => server.Handle("/api/stats").EnableGcEvents());
+        using IHost host = builder.Build();
+
+        await host.StartAsync().WaitAsync(TestHosts.Bound);
+        await host.StopAsync().WaitAsync(TestHosts.Bound);
+
+        logs.Entries.Where(e => e.Category == StatsServerService.LoggerCategory && e.Message.StartsWith("GC events from ", StringComparison.Ordinal))
+            .Select(e => e.Message).Should().ContainSingle()
+            .Which.Should().Be("GC events from diagnostic_port: the process's own diagnostic port is open");
+    }
+
+    [Test]
     public async Task Without_a_configure_callback_the_server_serves_the_json_stats()
     {
         var logs = new RecordingLoggerProvider();

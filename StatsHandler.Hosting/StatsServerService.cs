@@ -68,6 +68,11 @@ public sealed partial class StatsServerService : IHostedService, IAsyncDisposabl
 
         Volatile.Write(ref _server, server);
         LogServing(_logger, server.Url, server);
+        if (server.Source.GcEventSource is { } gcEvents)
+        {
+            // Once, at start: which door the GC events come through, and why not the port when not.
+            LogGcEvents(_logger, gcEvents, server.Source.GcEventFallbackReason ?? "the process's own diagnostic port is open");
+        }
     }
 
     /// <summary>
@@ -97,6 +102,9 @@ public sealed partial class StatsServerService : IHostedService, IAsyncDisposabl
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Stats server on {Url} stopped")]
     private static partial void LogStopped(ILogger logger, Uri url);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "GC events from {Source}: {Reason}")]
+    private static partial void LogGcEvents(ILogger logger, string source, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Stats request failed")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception);

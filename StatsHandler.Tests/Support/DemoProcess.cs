@@ -28,11 +28,20 @@ internal sealed partial class DemoProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the demo on <paramref name="address"/> and returns once it serves.</summary>
-    public static async Task<DemoProcess> StartAsync(string address = "127.0.0.1:0", params string[] extra)
+    public static Task<DemoProcess> StartAsync(string address = "127.0.0.1:0", params string[] extra) =>
+        StartAsync(new Dictionary<string, string>(), address, extra);
+
+    /// <summary>Starts the demo with <paramref name="environment"/> added to its environment, and returns once it serves.</summary>
+    public static async Task<DemoProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string address = "127.0.0.1:0", params string[] extra)
     {
         string dll = DllPath();
         File.Exists(dll).Should().BeTrue($"the demo is built with the tests ({dll})");
         var info = new ProcessStartInfo(Repository.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (string a in new[] { "exec", dll, "--addr", address }.Concat(extra))
         {
             info.ArgumentList.Add(a);

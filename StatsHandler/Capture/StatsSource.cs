@@ -72,8 +72,21 @@ public sealed class StatsSource : IDisposable
     /// <summary>The meter bridge, once <see cref="ExportMeters"/> has been called.</summary>
     internal MeterBridge? Meters => Volatile.Read(ref _meters);
 
-    /// <summary>Every collection's pause, generation and reason, once <see cref="EnableGcEvents"/> has been called.</summary>
+    /// <summary>Every collection's pause, generation and reason, once <see cref="EnableGcEvents()"/> has been called.</summary>
     internal GcEventLog? GcEvents => Volatile.Read(ref _gcEvents);
+
+    /// <summary>
+    /// Where the GC events come from once <see cref="EnableGcEvents()"/> has been called: <c>diagnostic_port</c> (a session
+    /// on the process's own diagnostic port) or <c>event_listener</c> (the in-process fallback); null while they are off.
+    /// The JSON's <c>gc_events_source</c> says the same.
+    /// </summary>
+    public string? GcEventSource => GcEvents?.Source;
+
+    /// <summary>
+    /// Why the GC events come from the in-process listener rather than the diagnostic port (for example
+    /// <c>DOTNET_EnableDiagnostics=0 turns the diagnostic port off</c>); null when the port feeds them or they are off.
+    /// </summary>
+    public string? GcEventFallbackReason => GcEvents?.FallbackReason;
 
     /// <summary>The labels every Prometheus sample gets, in the order added. Never modified: replaced.</summary>
     internal KeyValuePair<string, string>[] ConstantLabelArray => Volatile.Read(ref _constantLabels);
@@ -270,9 +283,11 @@ public sealed class StatsSource : IDisposable
     /// default; callable at any time; idempotent.
     /// </summary>
     /// <remarks>
-    /// One in-process <see cref="System.Diagnostics.Tracing.EventListener"/> serves every source of the process that enables
-    /// this, and stops with the last of them to be disposed.
-    /// <para>Cost: 100-250 us of CPU and 7 KB of allocation per collection, nearly all of it the runtime's own cost of
+    /// One source of GC events serves every source of the process that enables this, and stops with the last of them to be
+    /// disposed: a session on the process's own diagnostic port (four events of the GC keyword, read on a thread of its
+    /// own), or, where the port is off (<c>DOTNET_EnableDiagnostics=0</c>, no socket, Native AOT without EventPipe), an
+    /// in-process <see cref="System.Diagnostics.Tracing.EventListener"/>; <see cref="GcEventSource"/> says which.
+    /// <para>Cost through the listener: 100-250 us of CPU and 7 KB of allocation per collection, nearly all of it the runtime's own cost of
     /// delivering GC events to any in-process listener (19 events per gen0 collection, each written on the collecting
     /// thread and decoded with boxed fields on the runtime's dispatch thread); this library's share is about 0.1 us.
     /// Below about 40 collections a second that is under 1%; a representative workload at ~180 gen0 collections a second
@@ -281,7 +296,11 @@ public sealed class StatsSource : IDisposable
     /// </remarks>
     /// <returns>This source, for chaining.</returns>
     /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
-    public StatsSource EnableGcEvents()
+    public StatsSource EnableGcEvents() => EnableGcEvents(GcEventSourceKind.DiagnosticPort);
+
+    /// <summary>As <see cref="EnableGcEvents()"/>, from the source kind given: tests and benchmarks force the listener with it.</summary>
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    internal StatsSource EnableGcEvents(GcEventSourceKind source)
     {
         lock (_lock)
         {
@@ -289,7 +308,7 @@ public sealed class StatsSource : IDisposable
             if (_gcEvents is null)
             {
                 var log = new GcEventLog();
-                _gcSubscription = GcEventListener.Subscribe(log);
+                _gcSubscription = GcEventFeed.Subscribe(log, source);
                 Volatile.Write(ref _gcEvents, log);
             }
         }

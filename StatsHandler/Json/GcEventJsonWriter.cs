@@ -6,7 +6,8 @@ namespace StatsHandler;
 /// <summary>
 /// Writes the <c>gc_pause</c> key from the GC events, with its sibling arrays: <c>gc_pause_gen</c>,
 /// <c>gc_pause_reason</c> and <c>gc_pause_num</c> hold the generation, the reason and the number of the collection at
-/// the same position. <c>gc_pause</c> keeps its shape (milliseconds, newest first), so existing clients read it as before.
+/// the same position; <c>gc_events_source</c> says where the events come from (<c>diagnostic_port</c> or
+/// <c>event_listener</c>). <c>gc_pause</c> keeps its shape (milliseconds, newest first), so existing clients read it as before.
 /// </summary>
 internal static class GcEventJsonWriter
 {
@@ -14,12 +15,13 @@ internal static class GcEventJsonWriter
     private static readonly JsonEncodedText GenerationKey = JsonEncodedText.Encode("gc_pause_gen");
     private static readonly JsonEncodedText ReasonKey = JsonEncodedText.Encode("gc_pause_reason");
     private static readonly JsonEncodedText NumberKey = JsonEncodedText.Encode("gc_pause_num");
+    private static readonly JsonEncodedText SourceKey = JsonEncodedText.Encode("gc_events_source");
 
     /// <summary>The keys written, in order; the first takes the place of the probe's <c>gc_pause</c>.</summary>
-    internal static readonly string[] Keys = ["gc_pause", "gc_pause_gen", "gc_pause_reason", "gc_pause_num"];
+    internal static readonly string[] Keys = ["gc_pause", "gc_pause_gen", "gc_pause_reason", "gc_pause_num", "gc_events_source"];
 
-    /// <summary>Writes the four keys from <paramref name="arrays"/>, what <see cref="Render"/> made of a log snapshot.</summary>
-    public static void Write(Utf8JsonWriter w, byte[][] arrays)
+    /// <summary>Writes the keys from <paramref name="arrays"/>, what <see cref="Render"/> made of a log snapshot, and the <paramref name="source"/> that fed the log.</summary>
+    public static void Write(Utf8JsonWriter w, byte[][] arrays, string source)
     {
         w.WritePropertyName(PauseKey);
         w.WriteRawValue(arrays[0], skipInputValidation: true);
@@ -29,6 +31,7 @@ internal static class GcEventJsonWriter
         w.WriteRawValue(arrays[2], skipInputValidation: true);
         w.WritePropertyName(NumberKey);
         w.WriteRawValue(arrays[3], skipInputValidation: true);
+        w.WriteString(SourceKey, source);
     }
 
     /// <summary>Formats the four arrays of <paramref name="recent"/>: the writer keeps them until the next collection.</summary>

@@ -162,7 +162,7 @@ internal static class RuntimeStatsJsonWriter
             if (gcEvents is not null)
             {
                 // GC events on: every collection's pause, with its generation, reason and number beside it.
-                GcEventJsonWriter.Write(w, cache?.GcEventArrays(gcEvents) ?? GcEventJsonWriter.Render(gcEvents.Recent));
+                GcEventJsonWriter.Write(w, cache?.GcEventArrays(gcEvents) ?? GcEventJsonWriter.Render(gcEvents.Recent), gcEvents.Source);
                 return;
             }
 

@@ -10,7 +10,7 @@ internal readonly record struct GcCollection(long Index, int Generation, int Rea
 
 /// <summary>
 /// One server's record of every collection the GC events reported since it enabled them: the newest 256 (the Go
-/// runtime's ring), a pause histogram and counts by reason. Written by the event listener's thread, read by requests.
+/// runtime's ring), a pause histogram and counts by reason. Written by the event source's thread, read by requests.
 /// </summary>
 internal sealed class GcEventLog
 {
@@ -37,12 +37,30 @@ internal sealed class GcEventLog
     private long _total;
     private double _pauseSum;
     private long _version;
+    private string _source = GcEventFeed.ListenerName;
     private GcEventSnapshot? _snapshot;
 
     /// <summary>The label value for a <c>gc_reason</c> number; <c>other</c> for one this version does not know.</summary>
     public static string ReasonName(int reason) => (uint)reason < (uint)ReasonNames.Length ? ReasonNames[reason] : "other";
 
-    /// <summary>Adds a collection that has ended. Called on the listener's thread.</summary>
+    /// <summary>Which source feeds this log: <see cref="GcEventFeed.PortName"/> or <see cref="GcEventFeed.ListenerName"/>.</summary>
+    public string Source => Volatile.Read(ref _source);
+
+    /// <summary>Why the diagnostic port does not feed this log, when it does not; null otherwise.</summary>
+    public string? FallbackReason { get; private set; }
+
+    /// <summary>Says which source feeds this log (<c>gc_events_source</c>), and why not the port when not.</summary>
+    public void SetSource(string source, string? fallbackReason)
+    {
+        lock (_lock)
+        {
+            FallbackReason = fallbackReason;
+            Volatile.Write(ref _source, source);
+            _version++;
+        }
+    }
+
+    /// <summary>Adds a collection that has ended. Called on the source's thread.</summary>
     public void Record(in GcCollection collection)
     {
         lock (_lock)
@@ -92,7 +110,7 @@ internal sealed class GcEventLog
                 }
             }
 
-            _snapshot = new GcEventSnapshot(_version, recent, [.. _buckets], _total, _pauseSum, [.. reasons]);
+            _snapshot = new GcEventSnapshot(_version, recent, [.. _buckets], _total, _pauseSum, [.. reasons], _source);
             return _snapshot;
         }
     }
@@ -101,8 +119,9 @@ internal sealed class GcEventLog
 /// <summary>An immutable copy of a <see cref="GcEventLog"/>; the same instance between two collections, so a format may key its cache on it.</summary>
 internal sealed class GcEventSnapshot
 {
-    public GcEventSnapshot(long version, GcCollection[] recent, long[] buckets, long count, double pauseSum, (string Reason, long Count)[] reasons)
+    public GcEventSnapshot(long version, GcCollection[] recent, long[] buckets, long count, double pauseSum, (string Reason, long Count)[] reasons, string source)
     {
+        Source = source;
         Version = version;
         Recent = recent;
         Buckets = buckets;
@@ -128,4 +147,7 @@ internal sealed class GcEventSnapshot
 
     /// <summary>Collections by reason, only the reasons seen, in the runtime's order.</summary>
     public (string Reason, long Count)[] Reasons { get; }
+
+    /// <summary>Which source fed the log: <c>diagnostic_port</c> or <c>event_listener</c>.</summary>
+    public string Source { get; }
 }

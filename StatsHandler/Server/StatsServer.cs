@@ -205,7 +205,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <summary>
     /// What this server's handlers capture from: the runtime probe they share, GC events, published values, the app's
     /// meters, constant labels. <see cref="Publish(string, Func{long})"/>, <see cref="ExportMeters"/>,
-    /// <see cref="EnableGcEvents"/>, <see cref="AddConstantLabel"/> and <see cref="MaxSeriesPerInstrument"/> forward to it
+    /// <see cref="EnableGcEvents()"/>, <see cref="AddConstantLabel"/> and <see cref="MaxSeriesPerInstrument"/> forward to it
     /// with no rule of their own. Give it to a handler or collector you build yourself so it shows the same:
     /// <c>Handle("/api/stats", new RuntimeStatsHandler(server.Source, options))</c>. The server disposes it; it is in
     /// service (constant labels fixed) once the server starts.
@@ -230,7 +230,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
     public StatsServer ExportMeters(params string[] meterNames) => Forward(Source.ExportMeters(meterNames));
 
-    /// <summary>Forwards to <see cref="StatsSource.EnableGcEvents"/>: every collection's pause, generation and reason (see there for its cost).</summary>
+    /// <summary>Forwards to <see cref="StatsSource.EnableGcEvents()"/>: every collection's pause, generation and reason (see there for its cost).</summary>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
     public StatsServer EnableGcEvents() => Forward(Source.EnableGcEvents());

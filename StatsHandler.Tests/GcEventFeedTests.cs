@@ -3,17 +3,26 @@ using StatsHandler.Tests.Support;
 
 namespace StatsHandler.Tests;
 
-/// <summary>Opt-in GC events against the real runtime. Alone, so every collection seen is one the test made.</summary>
+/// <summary>
+/// Opt-in GC events against the real runtime, through each source: the diagnostic port (the default) and the listener
+/// (the fallback). Alone, so every collection seen is one the test made.
+/// </summary>
 [NonParallelizable]
-public class GcEventListenerTests
+[TestFixture("diagnostic_port")]
+[TestFixture("event_listener")]
+public class GcEventFeedTests(string sourceName)
 {
+    private readonly GcEventSourceKind source = sourceName == GcEventFeed.PortName ? GcEventSourceKind.DiagnosticPort : GcEventSourceKind.EventListener;
+
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    private string SourceName => sourceName;
 
     [Test]
     public async Task Forced_collections_of_each_generation_are_each_listed_with_their_generation_and_pause()
     {
         const int PerGeneration = 5;
-        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").EnableGcEvents());
+        await using StatsServer server = await TestServers.StartAsync(s => Enable(s.Handle("/api/stats")));
         using HttpClient client = TestServers.Client(server);
         await ListeningAsync(client);
         TimeSpan pauseBefore = GC.GetTotalPauseDuration();
@@ -42,6 +51,7 @@ public class GcEventListenerTests
         long[] generations = [.. Numbers(after, "gc_pause_gen").Take(fresh).Select(g => (long)g)];
         string[] reasons = [.. after.GetProperty("gc_pause_reason").EnumerateArray().Take(fresh).Select(r => r.GetString()!)];
 
+        after.GetProperty("gc_events_source").GetString().Should().Be(SourceName);
         fresh.Should().Be(collections, "one entry per collection the runtime counted");
         generations.Count(g => g == 2).Should().Be(GC.CollectionCount(2) - gen2Before, "as many gen2 entries as the runtime counted");
         generations.Count(g => g >= 1).Should().Be(GC.CollectionCount(1) - gen1Before, "as many gen1-or-higher entries as the runtime counted");
@@ -61,7 +71,7 @@ public class GcEventListenerTests
     [Test]
     public async Task Fifty_collections_between_two_requests_are_all_listed()
     {
-        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").EnableGcEvents());
+        await using StatsServer server = await TestServers.StartAsync(s => Enable(s.Handle("/api/stats")));
         using HttpClient client = TestServers.Client(server);
         await ListeningAsync(client);
         await Scrapes.GetJsonAsync(client, "/api/stats");
@@ -92,7 +102,7 @@ public class GcEventListenerTests
     [Test]
     public async Task The_pause_histogram_counts_every_collection_seen_in_both_formats()
     {
-        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").HandlePrometheus("/metrics").EnableGcEvents());
+        await using StatsServer server = await TestServers.StartAsync(s => Enable(s.Handle("/api/stats").HandlePrometheus("/metrics")));
         using HttpClient client = TestServers.Client(server);
         await ListeningAsync(client);
 
@@ -122,18 +132,38 @@ public class GcEventListenerTests
     }
 
     [Test]
-    public async Task One_listener_serves_every_server_and_goes_with_the_last()
+    public async Task One_source_serves_every_server_and_goes_with_the_last()
     {
-        GcEventListener.Current.Should().BeNull("no server has GC events on");
-        StatsServer first = await TestServers.StartAsync(s => s.Handle("/api/stats").EnableGcEvents());
-        StatsServer second = await TestServers.StartAsync(s => s.Handle("/api/stats").EnableGcEvents().EnableGcEvents());
-        GcEventListener? shared = GcEventListener.Current;
+        GcEventFeed.Current(source).Should().BeNull("no server has GC events on");
+        StatsServer first = await TestServers.StartAsync(s => Enable(s.Handle("/api/stats")));
+        StatsServer second = await TestServers.StartAsync(s => Enable(Enable(s.Handle("/api/stats"))));
+        GcEventFeed? shared = GcEventFeed.Current(source);
 
         shared.Should().NotBeNull();
+        shared!.SourceName.Should().Be(SourceName);
         await first.DisposeAsync();
-        GcEventListener.Current.Should().BeSameAs(shared, "the second server still uses it");
+        GcEventFeed.Current(source).Should().BeSameAs(shared, "the second server still uses it");
         await second.DisposeAsync();
-        GcEventListener.Current.Should().BeNull("the last server released it");
+        GcEventFeed.Current(source).Should().BeNull("the last server released it");
+    }
+
+    [Test]
+    public async Task Stopping_a_server_with_events_flowing_ends_its_source_within_the_bound_twenty_times()
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            StatsServer server = await TestServers.StartAsync(s => Enable(s.Handle("/api/stats")));
+            using (HttpClient client = TestServers.Client(server))
+            {
+                await ListeningAsync(client);
+            }
+
+            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+            Task stop = server.DisposeAsync().AsTask();
+            (await Task.WhenAny(stop, Task.Delay(Bound))).Should().BeSameAs(stop, $"round {round}: the stop ends within {Bound}");
+            await stop;
+            GcEventFeed.Current(source).Should().BeNull($"round {round}: the source stopped with its last server");
+        }
     }
 
     [Test]
@@ -146,13 +176,20 @@ public class GcEventListenerTests
         JsonElement json = await Scrapes.GetJsonAsync(client, "/api/stats");
         Dictionary<string, ExpositionFamily> families = await Scrapes.ParseAsync(client, "/metrics", openMetrics: true);
 
-        GcEventListener.Current.Should().BeNull();
+        GcEventFeed.Current(source).Should().BeNull();
+        json.TryGetProperty("gc_events_source", out _).Should().BeFalse();
         json.TryGetProperty("gc_pause_gen", out _).Should().BeFalse();
         families.Should().NotContainKey("dotnet_gc_pause_seconds").And.NotContainKey("dotnet_gc_collections_by_reason");
     }
 
-    /// <summary>Waits until the listener's session delivers events: a collection made now shows up.</summary>
-    private static Task<JsonElement> ListeningAsync(HttpClient client) =>
+    private StatsServer Enable(StatsServer server)
+    {
+        server.Source.EnableGcEvents(source);
+        return server;
+    }
+
+    /// <summary>Waits until the source's session delivers events: a collection made now shows up.</summary>
+    internal static Task<JsonElement> ListeningAsync(HttpClient client) =>
         Poll.UntilAsync(
             async _ =>
             {
@@ -161,8 +198,8 @@ public class GcEventListenerTests
             },
             s => s.GetProperty("gc_pause_num").GetArrayLength() > 0,
             Bound,
-            "the GC event listener to deliver its first collection");
+            "the GC event source to deliver its first collection");
 
-    private static IEnumerable<double> Numbers(JsonElement stats, string key) =>
+    internal static IEnumerable<double> Numbers(JsonElement stats, string key) =>
         stats.GetProperty(key).EnumerateArray().Select(e => e.GetDouble());
 }
