@@ -71,6 +71,7 @@ try
         .Publish("demo_version", () => version)
         .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
+        .HandleTrace("/debug/trace")
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));
     if (gcEvents)
     {
@@ -80,7 +81,7 @@ try
 
     await server.StartAsync(stop.Token);
 }
-catch (Exception e) when (e is ArgumentException or HttpListenerException or PlatformNotSupportedException)
+catch (Exception e) when (e is ArgumentException or HttpListenerException or PlatformNotSupportedException or InvalidOperationException)
 {
     Console.Error.WriteLine($"StatsHandler.Demo: {e.Message}");
     return 1;
@@ -94,6 +95,7 @@ await using (server)
     Console.WriteLine($"  {new Uri(server.Url, "metrics")}");
     Console.WriteLine($"  {new Uri(server.Url, "debug/dashboard")}   (live dashboard, open it in a browser)");
     Console.WriteLine($"  {new Uri(server.Url, "healthz")}");
+    Console.WriteLine($"  {new Uri(server.Url, "debug/trace")}?seconds=5&profile=cpu   (a nettrace of this process)");
     Console.WriteLine($"Try: curl -s '{stats}?pp=1'");
     Console.WriteLine("Press Ctrl+C to stop.");
 

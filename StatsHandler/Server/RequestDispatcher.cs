@@ -133,7 +133,7 @@ internal sealed class RequestDispatcher : IDisposable
             if (!work.IsCompleted)
             {
                 // Only a handler still running needs a timer and a link to the shutdown; most finish synchronously.
-                deadline.CancelAfter(_limits.RequestTimeout);
+                deadline.CancelAfter(route.Timeout ?? _limits.RequestTimeout);
                 shutdownLink = _shutdown.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
                 await work.WaitAsync(deadline.Token).ConfigureAwait(false);
             }

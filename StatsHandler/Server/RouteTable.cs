@@ -20,7 +20,7 @@ internal sealed class RouteTable
     /// </summary>
     /// <exception cref="ArgumentException">The pattern is not an absolute path.</exception>
     /// <exception cref="InvalidOperationException">The pattern, or the same path with or without a trailing slash, is mounted already.</exception>
-    public void Add(string pattern, Func<IStatsHandler> create, bool owned)
+    public void Add(string pattern, Func<IStatsHandler> create, bool owned, TimeSpan? timeout = null)
     {
         string key = Normalize(pattern);
         if (_routes.TryGetValue(key, out Route? existing))
@@ -31,7 +31,7 @@ internal sealed class RouteTable
         }
 
         IStatsHandler handler = create();
-        _routes.Add(key, new Route(pattern, handler));
+        _routes.Add(key, new Route(pattern, handler) { Timeout = timeout });
         if (owned && handler is IDisposable disposable)
         {
             _owned.Add(disposable);
@@ -95,6 +95,9 @@ internal sealed class RouteTable
 
         /// <summary>The handler that serves it.</summary>
         public IStatsHandler Handler { get; } = handler;
+
+        /// <summary>The route's own request timeout (a trace runs for up to a minute), or null for the server's.</summary>
+        public TimeSpan? Timeout { get; init; }
 
         /// <summary>True when the route skips credentials and authorization predicates (never the network guards).</summary>
         public bool Anonymous { get; set; }

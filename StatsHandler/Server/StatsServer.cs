@@ -28,6 +28,8 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private readonly ListenAddress _address;
     private readonly RouteTable _routes = new();
     private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private bool _traceMounted;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AccessControl _access = new();
     private Action<Exception>? _onError;
@@ -211,6 +213,32 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// service (constant labels fixed) once the server starts.
     /// </summary>
     public StatsSource Source { get; }
+
+    /// <summary>
+    /// Mounts traces on demand at <paramref name="pattern"/>: each request runs an EventPipe session on the process's own
+    /// diagnostic port and streams its raw nettrace (<c>application/octet-stream</c>, a <c>.nettrace</c> file name) as it
+    /// comes, for <c>?seconds=N</c> (default 5, at most 60), with <c>?profile=cpu|gc|contention|exceptions</c> (default
+    /// <c>cpu</c>: the sample profiler and the runtime's default keywords, with rundown so methods resolve) or
+    /// <c>?providers=</c> in dotnet-trace's syntax. One trace at a time per process (another gets 409); bad options get
+    /// 400; no port gets 503. The session stops when the time is up, when the client goes away and when the server
+    /// stops. Off unless mounted; see docs/tracing.md.
+    /// </summary>
+    /// <remarks>
+    /// A trace shows the process's code and its activity (method names, stacks, exception messages, whatever the app's
+    /// own event sources write): on an address other than loopback the server refuses to start unless credentials are
+    /// set (<see cref="RequireBearerToken"/> or <see cref="RequireBasicAuth"/>); see docs/security.md.
+    /// </remarks>
+    /// <param name="pattern">An absolute path, for example <c>/debug/trace</c>.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentException">The pattern is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is mounted already, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer HandleTrace(string pattern)
+    {
+        Mount(pattern, () => new TraceHandler(_stopping.Token), owned: true, TraceHandler.RouteTimeout);
+        Volatile.Write(ref _traceMounted, true);
+        return this;
+    }
 
     /// <summary>Forwards to <see cref="StatsSource.AddConstantLabel"/>: a label every Prometheus sample carries.</summary>
     /// <param name="name">A label name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), not starting with <c>__</c>, and not <c>le</c> or <c>quantile</c>.</param>
@@ -433,6 +461,13 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                     : $"The server on '{_address}' has already started.");
             }
 
+            if (_traceMounted && !_address.IsLoopback && !_access.RequiresCredentials)
+            {
+                throw new InvalidOperationException(
+                    $"The trace route would let anyone who reaches '{_address}' trace this process: set credentials "
+                    + "(RequireBearerToken or RequireBasicAuth) or listen on loopback ('127.0.0.1:PORT').");
+            }
+
             (HttpListener listener, int port) = new ListenerBinder(_address).Bind();
             Limits.Freeze();
             Source.MarkInService();
@@ -510,6 +545,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             RequestDispatcher dispatcher = _dispatcher!;
             HttpListener listener = _listener!;
             dispatcher.RefuseNewRequests();
+            _stopping.Cancel();
 
             // Off the lock: closing the listener runs the runtime's callbacks, which must not find the lock held.
             _stopTask = Task.Run(() => StopCoreAsync(dispatcher, listener, cancellationToken), CancellationToken.None);
@@ -543,6 +579,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             _stopTask ??= Task.CompletedTask;
         }
 
+        _stopping.Cancel();
         if (dispatcher is not null && listener is not null)
         {
             dispatcher.CancelInFlight();
@@ -648,13 +685,13 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Mounts what <paramref name="create"/> makes on <paramref name="pattern"/>, before the start only.</summary>
-    private StatsServer Mount(string pattern, Func<IStatsHandler> create, bool owned)
+    private StatsServer Mount(string pattern, Func<IStatsHandler> create, bool owned, TimeSpan? timeout = null)
     {
         RouteTable.Validate(pattern);
         lock (_lock)
         {
             ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, create, owned);
+            _routes.Add(pattern, create, owned, timeout);
         }
 
         return this;
