@@ -19,7 +19,7 @@ internal sealed class InstrumentState
     private MeterSeries[] _ordered = new MeterSeries[8];
     private int _count;
     private MeterSeries? _untagged;
-    private TagSet? _hint;
+    private TagHints _hints = TagHints.Empty;
     private long _dropped;
 
     public InstrumentState(Instrument instrument, MeterInstrumentKind kind, string metricName, Func<int> maxSeries)
@@ -78,7 +78,7 @@ internal sealed class InstrumentState
             // The hot path: one pass to hash, one to compare, no lock. A span that repeats a key misses here and is
             // looked up by the full rule, which counts a key's first value only.
             MeterSeries?[] slots = Volatile.Read(ref _slots);
-            series = Find(slots, TagSet.HashOfDistinct(tags, Volatile.Read(ref _hint)), tags, exactly: true);
+            series = Find(slots, TagSet.HashOfDistinct(tags, Volatile.Read(ref _hints)), tags, exactly: true);
             if (series is null)
             {
                 int hash = TagSet.HashOf(tags);
@@ -174,9 +174,9 @@ internal sealed class InstrumentState
 
             series = Append(TagSet.Create(tags, hash));
 
-            // The newest set lends its precomputed hashes to the hot path: written only here, under the lock, so the
-            // record path reads it without contention.
-            Volatile.Write(ref _hint, series.Tags);
+            // The new series' tag instances lend their hashes to the hot path: written only here, under the lock, so the
+            // record path reads them without contention.
+            Volatile.Write(ref _hints, _hints.With(tags));
             if (Volatile.Read(ref _count) * 2 > slots.Length)
             {
                 // Too full to probe quickly: publish a table twice the size; readers of the old one find a series missing
