@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Runtime.InteropServices;
 using StatsHandler;
 
 // The README's example, runnable: serves /api/stats, /debug/dashboard and /healthz until Ctrl+C.
@@ -34,19 +33,9 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
+// Ends the background work once the server has stopped. ListenAndServeAsync itself stops gracefully on Ctrl+C and on
+// SIGTERM (`docker stop`, systemd, `kill`).
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-
-// `docker stop`, systemd and `kill` send SIGTERM: stop as cleanly as on Ctrl+C.
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    stop.Cancel();
-});
 
 // The app's own metrics: a Meter whose instruments the background work below updates, exported with the runtime's.
 using var meter = new Meter("StatsHandler.Demo");
@@ -119,14 +108,15 @@ await using (server)
         },
         stop.Token);
 
-    await server.ListenAndServeAsync(stop.Token);
+    await server.ListenAndServeAsync();
+    stop.Cancel();
     try
     {
         await background;
     }
     catch (OperationCanceledException)
     {
-        // Ctrl+C: the background work ends with the server.
+        // The background work ends with the server.
     }
 }
 
