@@ -43,12 +43,24 @@ dotnet build StatsHandler.slnx -c %CONFIG% %ARGS%
 exit /b %ERRORLEVEL%
 
 :test
-rem Both test projects, one after the other, each run even when the other failed.
+rem Both test projects, one after the other, each run even when the other failed. A filter that matches no test in
+rem either project fails the run (dotnet test itself exits 0 then); each project's output is shown once it ends.
 set STATUS=0
-dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+set RAN=0
+set TESTLOG=%TEMP%\statshandler-test-%RANDOM%.log
+dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS% > "%TESTLOG%" 2>&1
 if errorlevel 1 set STATUS=1
-dotnet test StatsHandler.Hosting.Tests\StatsHandler.Hosting.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+type "%TESTLOG%"
+findstr /c:"No test matches the given testcase filter" "%TESTLOG%" >nul || set /a RAN+=1
+dotnet test StatsHandler.Hosting.Tests\StatsHandler.Hosting.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS% > "%TESTLOG%" 2>&1
 if errorlevel 1 set STATUS=1
+type "%TESTLOG%"
+findstr /c:"No test matches the given testcase filter" "%TESTLOG%" >nul || set /a RAN+=1
+del "%TESTLOG%" >nul 2>nul
+if %RAN%==0 (
+  echo error: no test in either project matches the filter:%ARGS%. The test classes are named after their files, such as SnippetTests. 1>&2
+  if %STATUS%==0 set STATUS=3
+)
 exit /b %STATUS%
 
 :demo

@@ -33,10 +33,24 @@ case "$verb" in
     need_sdk
     # Both test projects, one after the other (the reliability suite's timings want the machine), each run even when
     # the other failed; the exit code is the first failure's.
+    # A filter that matches nothing makes dotnet test say "No test matches the given testcase filter" and exit 0: a
+    # misspelt filter must not pass for a green run, so when neither project ran a test, fail.
     status=0
+    ran=0
+    out=$(mktemp)
+    trap 'rm -f "$out"' EXIT
     for project in StatsHandler.Tests/StatsHandler.Tests.csproj StatsHandler.Hosting.Tests/StatsHandler.Hosting.Tests.csproj; do
-      dotnet test "$project" -c "$CONFIG" --logger "console;verbosity=normal" "$@" || { [ $status -ne 0 ] || status=$?; }
+      set +o pipefail
+      dotnet test "$project" -c "$CONFIG" --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out"
+      code=${PIPESTATUS[0]}
+      set -o pipefail
+      [ "$code" -eq 0 ] || [ $status -ne 0 ] || status=$code
+      grep -q "No test matches the given testcase filter" "$out" || ran=$((ran + 1))
     done
+    if [ $ran -eq 0 ]; then
+      echo "error: no test in either project matches the filter ($*). The test classes are named after their files, such as SnippetTests; list them with: dotnet test StatsHandler.Tests -c $CONFIG --list-tests" >&2
+      [ $status -ne 0 ] || status=3
+    fi
     exit $status
     ;;
   demo)
