@@ -71,8 +71,16 @@ case "$verb" in
     ;;
   pack)
     need_sdk
-    dotnet pack StatsHandler/StatsHandler.csproj -c "$CONFIG" -o artifacts "$@"
-    dotnet pack StatsHandler.Hosting/StatsHandler.Hosting.csproj -c "$CONFIG" -o artifacts "$@"
+    # A local pack gets a version of its own (0.1.0-local.20261205223000), newer than every earlier one, so that
+    # `dotnet add package StatsHandler --prerelease` takes it instead of a stale copy in ~/.nuget/packages. A release
+    # (CI=true) or STATSHANDLER_VERSION_SUFFIX= (empty) packs the version of Directory.Build.props as it is.
+    version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
+    if [ "${CI:-}" = "true" ]; then default_suffix=""; else default_suffix="local.$(date -u +%Y%m%d%H%M%S)"; fi
+    suffix="${STATSHANDLER_VERSION_SUFFIX-$default_suffix}"
+    [ -z "$suffix" ] || version="$version-$suffix"
+    echo "packing version $version"
+    dotnet pack StatsHandler/StatsHandler.csproj -c "$CONFIG" -o artifacts -p:Version="$version" "$@"
+    dotnet pack StatsHandler.Hosting/StatsHandler.Hosting.csproj -c "$CONFIG" -o artifacts -p:Version="$version" "$@"
     ;;
   clean)
     need_sdk
@@ -81,10 +89,17 @@ case "$verb" in
     echo "clean"
     ;;
   -h|--help|help)
-    echo "usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]"
+    echo "usage: ./build.sh [build|test [dotnet test args]|demo [demo args]|bench [BenchmarkDotNet args]|load|pack|clean]"
+    echo "  build   build everything, samples included (the default)"
+    echo "  test    both test projects; --filter EXPR runs a subset and fails when it matches no test"
+    echo "  demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --help"
+    echo "  bench   BenchmarkDotNet suite, e.g. --filter '*Json*' --job short"
+    echo "  load    the side-by-side load harness (about four minutes, loopback only)"
+    echo "  pack    write both packages to ./artifacts (a -local.<UTC time> version unless CI=true)"
+    echo "  clean   remove build output"
     ;;
   *)
-    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]" >&2
+    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR] [--no-churn] [--no-gc-events]|bench [args]|load|pack|clean]; ./build.sh help for more" >&2
     exit 2
     ;;
 esac

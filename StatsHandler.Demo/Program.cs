@@ -6,9 +6,20 @@ using StatsHandler;
 string address = "localhost:8080";
 bool churn = true;
 bool gcEvents = true;
+const string Usage =
+    "Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]\n" +
+    "  --addr ADDR       where to listen (default localhost:8080; ':8080' for all interfaces, '127.0.0.1:0' for any free port)\n" +
+    "  --no-churn        no background allocations (the load harness measures the endpoints alone)\n" +
+    "  --no-gc-events    without the runtime's GC events (no per-collection pauses)\n" +
+    "  -h, --help        this text";
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] is "--no-churn")
+    if (args[i] is "-h" or "--help" or "-?")
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+    else if (args[i] is "--no-churn")
     {
         // The load harness measures the endpoint alone, without the demo's own background allocations.
         churn = false;
@@ -28,7 +39,7 @@ for (int i = 0; i < args.Length; i++)
     }
     else
     {
-        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]   (default localhost:8080)");
+        Console.Error.WriteLine($"Unknown argument '{args[i]}'.\n{Usage}");
         return 2;
     }
 }

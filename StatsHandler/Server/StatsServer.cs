@@ -42,7 +42,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
     /// <param name="address">
-    /// <c>":8080"</c> (all interfaces, as in Go), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
+    /// <c>":8080"</c> (all interfaces, as in Go; <c>"0.0.0.0:8080"</c>, <c>"*:8080"</c> and <c>"+:8080"</c> mean the same), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
     /// <c>"myhost:8080"</c>; port 0 picks a free port, which <see cref="Url"/> shows once started.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
