@@ -19,7 +19,7 @@ public class PrometheusFamiliesTests
         (0.1 + 0.2).ToString("R", System.Globalization.CultureInfo.InvariantCulture).Should().Be("0.30000000000000004", "the sum is noisy without rounding");
         using var buffer = new PrometheusBuffer(4096);
 
-        PrometheusFamilies.Write(buffer, openMetrics: false, in stats, new ProcessFigures(0, 0, 0));
+        PrometheusFamilies.Write(buffer, openMetrics: false, in stats, new GcGenerationCounts(0, 0, 0));
 
         string[] lines = Encoding.UTF8.GetString(buffer.WrittenSpan).Split('\n');
         lines.Should().Contain("process_cpu_seconds_total 0.3");
