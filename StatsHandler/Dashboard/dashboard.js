@@ -9,7 +9,7 @@
   const MIN_SPAN_MS = 10000;      // the time axis starts at the first point and spans 10 s or more, up to the history
   const statsUrl = document.querySelector('meta[name="stats-url"]').content;
   // fetch() refuses a URL carrying credentials, and a relative one inherits them from a page opened as
-  // http://user:pass@host/...: drop them; the browser's auth cache sends the Basic credentials for the realm anyway.
+  // user:pass@host: drop them; the browser's auth cache sends the Basic credentials for the realm anyway.
   const fetchUrl = (() => { const u = new URL(statsUrl, location.href); u.username = ''; u.password = ''; return u.href; })();
 
   // ---- small helpers -------------------------------------------------------------------------------------------
