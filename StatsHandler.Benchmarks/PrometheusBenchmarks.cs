@@ -12,7 +12,7 @@ public class PrometheusBenchmarks
 {
     private PrometheusHandler _runtimeOnly = null!;
     private PrometheusHandler _withMeters = null!;
-    private StatsRegistry _exports = null!;
+    private StatsSource _exports = null!;
     private Meter _meter = null!;
 
     [GlobalSetup]
@@ -20,7 +20,7 @@ public class PrometheusBenchmarks
     {
         _runtimeOnly = new PrometheusHandler();
         _meter = new Meter("Bench.App");
-        _exports = new StatsRegistry();
+        _exports = new StatsSource();
         _exports.ExportMeters("Bench.App");
         for (int c = 0; c < 10; c++)
         {

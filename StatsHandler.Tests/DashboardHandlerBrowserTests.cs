@@ -252,6 +252,38 @@ public class DashboardHandlerBrowserTests
     }
 
     [Test]
+    public async Task A_browser_gets_the_page_with_basic_credentials_when_a_bearer_token_is_also_required()
+    {
+        // Chromium reads only the first challenge of a WWW-Authenticate line, and the managed HttpListener joins both
+        // challenges into one line: with Bearer first it showed the 401 body instead of using the credentials.
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        using var stats = new RuntimeStatsHandler();
+        var counting = new CountingHandler(stats);
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats", counting)
+            .Handle("/debug/dashboard", new DashboardHandler())
+            .RequireBearerToken("scrape-token-0123456789")
+            .RequireBasicAuth("ops", "p@ss"));
+        var withCredentials = new UriBuilder(new Uri(server.Url, "debug/dashboard")) { UserName = "ops", Password = "p@ss" }.Uri;
+
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(withCredentials, ct);
+        CdpPage page = browser.Page;
+
+        JsonElement charts = await Poll.UntilAsync(
+            c => page.EvaluateAsync(ChartsScript, c),
+            v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 2),
+            Step,
+            "the dashboard drawn from two authenticated polls",
+            ct);
+        charts.GetArrayLength().Should().Be(9);
+        string text = (await page.EvaluateAsync("document.body.innerText", ct)).GetString()!;
+        text.Should().NotContain("authentication required");
+        counting.Count.Should().BeGreaterThanOrEqualTo(2, "the page's own polls of /api/stats passed the credentials check");
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
     public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
     {
         using var whole = new CancellationTokenSource(WholeTest);

@@ -18,9 +18,9 @@ public class FixedPointJsonTests
     [TestCase(2.5, 0, "2")]
     [TestCase(3.5, 0, "4")]
     [TestCase(999999999999.999, 3, "999999999999.999")]
-    [TestCase(double.NaN, 3, "0")]
-    [TestCase(double.PositiveInfinity, 3, "0")]
-    [TestCase(double.NegativeInfinity, 0, "0")]
+    [TestCase(double.NaN, 3, "null")]
+    [TestCase(double.PositiveInfinity, 3, "null")]
+    [TestCase(double.NegativeInfinity, 0, "null")]
     public void Formats_the_rounded_value_in_fixed_point(double value, int decimals, string expected)
     {
         Write(value, decimals).Should().Be($$"""{"v":{{expected}}}""");

@@ -49,7 +49,7 @@ public class PrometheusLabelsTests
     [Test]
     public void Constant_labels_go_into_every_sample_line_and_skip_names_the_sample_has()
     {
-        ConstantLabels labels = ConstantLabels.None.With("b", "x").With("c", "q\"uote");
+        ConstantLabels labels = ConstantLabels.Of([new("b", "x"), new("c", "q\"uote")]);
         const string Input = "# HELP x Help with a \\n and {braces}.\n# TYPE x gauge\nx 1\nx{a=\"}=,\\\"\",b=\"2\"} 2\nx{ a = \"1\" } 3\n# EOF\n";
         using var output = new PrometheusBuffer(256);
 

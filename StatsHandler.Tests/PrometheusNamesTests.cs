@@ -1,7 +1,36 @@
+using StatsHandler.Tests.Support;
+
 namespace StatsHandler.Tests;
 
 public class PrometheusNamesTests
 {
+    [Test]
+    public void The_naming_policy_lists_exactly_the_built_in_families_the_writers_have()
+    {
+        PrometheusFamilies.Families.Should().BeSubsetOf(PrometheusNames.BuiltInFamilies);
+        PrometheusNames.BuiltInFamilies.Except(PrometheusFamilies.Families).Select(f => f.Name).Should().BeEquivalentTo(
+            [PrometheusNames.GcPauseSeconds, PrometheusNames.GcCollectionsByReason, PrometheusNames.DroppedSeries],
+            "the GC event families and the dropped-series counter are written by writers of their own");
+    }
+
+    [Test]
+    public async Task Every_family_a_scrape_writes_under_a_reserved_prefix_is_a_built_in_one_of_its_type()
+    {
+        using var meter = new System.Diagnostics.Metrics.Meter($"Names.{Guid.NewGuid():N}");
+        System.Diagnostics.Metrics.Counter<long> clashing = meter.CreateCounter<long>("dotnet.exceptions");
+        await using StatsServer server = await TestServers.StartAsync(s => s.HandlePrometheus("/metrics").EnableGcEvents().ExportMeters(meter.Name));
+        clashing.Add(1);
+        using HttpClient client = TestServers.Client(server);
+        GC.Collect();
+
+        Dictionary<string, ExpositionFamily> families = await Scrapes.ParseAsync(client, "/metrics", openMetrics: true);
+
+        // The app's instrument may use a reserved prefix (only published values may not); every other such family is built in.
+        families.Values.Where(f => PrometheusNames.ReservedPrefixOf(f.Name) is not null && f.Name != "dotnet_exceptions_2")
+            .Select(f => (f.Name, f.Type!)).Should().BeSubsetOf(PrometheusNames.BuiltInFamilies);
+        families.Should().ContainKey("dotnet_exceptions_2", "an instrument keeps off a built-in name: the policy numbers it");
+    }
+
     [TestCase("http.server.request.duration", "s", false, "http_server_request_duration_seconds")]
     [TestCase("request-duration-seconds", "s", false, "request_duration_seconds")]
     [TestCase("queue size", "{item}", true, "queue_size")]

@@ -191,14 +191,15 @@ public class RuntimeStatsCollectorTests
     }
 
     [Test]
-    public void Non_finite_numbers_are_written_as_zero_so_the_json_stays_valid()
+    public void Non_finite_numbers_are_written_as_null_as_everywhere_in_the_document_so_the_json_stays_valid()
     {
         RuntimeStats stats = new RuntimeStats() with { CpuUsagePercent = double.NaN, GcPerSecond = double.PositiveInfinity, GcPauses = new[] { double.NaN, 1.5 } };
 
         using JsonDocument doc = JsonDocument.Parse(stats.ToJson());
 
-        doc.RootElement.GetProperty("cpu_usage_percent").GetDouble().Should().Be(0);
-        doc.RootElement.GetProperty("gc_per_second").GetDouble().Should().Be(0);
-        doc.RootElement.GetProperty("gc_pause").EnumerateArray().Select(e => e.GetDouble()).Should().Equal(0, 1.5);
+        doc.RootElement.GetProperty("cpu_usage_percent").ValueKind.Should().Be(JsonValueKind.Null);
+        doc.RootElement.GetProperty("gc_per_second").ValueKind.Should().Be(JsonValueKind.Null);
+        doc.RootElement.GetProperty("gc_pause").EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? "null" : e.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Should().Equal("null", "1.5");
     }
 }

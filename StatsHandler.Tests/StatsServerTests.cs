@@ -189,7 +189,9 @@ public class StatsServerTests
         }
 
         server.Invoking(s => s.Handle(null!)).Should().Throw<ArgumentNullException>();
-        server.Invoking(s => s.Handle("/c", null!)).Should().Throw<ArgumentNullException>();
+        server.Invoking(s => s.Handle("/c", (IStatsHandler)null!)).Should().Throw<ArgumentNullException>();
+        server.Invoking(s => s.Handle("/c", (IStatsWriter)null!)).Should().Throw<ArgumentNullException>();
+        server.Invoking(s => s.Handle("/c", (RuntimeStatsHandlerOptions)null!)).Should().Throw<ArgumentNullException>();
     }
 
     [Test]

@@ -8,6 +8,9 @@
   const GAP_MS = 2500;            // a missed poll or more breaks the line rather than bridging it
   const MIN_SPAN_MS = 10000;      // the time axis starts at the first point and spans 10 s or more, up to the history
   const statsUrl = document.querySelector('meta[name="stats-url"]').content;
+  // fetch() refuses a URL carrying credentials, and a relative one inherits them from a page opened as
+  // user:pass@host: drop them; the browser's auth cache sends the Basic credentials for the realm anyway.
+  const fetchUrl = (() => { const u = new URL(statsUrl, location.href); u.username = ''; u.password = ''; return u.href; })();
 
   // ---- small helpers -------------------------------------------------------------------------------------------
   const $ = (id) => document.getElementById(id);
@@ -693,7 +696,7 @@
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     try {
-      const response = await fetch(statsUrl, { cache: 'no-store', signal: abort.signal, headers: { Accept: 'application/json' } });
+      const response = await fetch(fetchUrl, { cache: 'no-store', signal: abort.signal, headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error('HTTP ' + response.status + ' ' + response.statusText);
       const text = await response.text();
       let j;

@@ -14,8 +14,8 @@ internal static class FixedPointJson
     private static readonly long[] Powers = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
     /// <summary>
-    /// Writes <c>Math.Round(value, decimals)</c> as <paramref name="key"/>'s value, and 0 for NaN or an infinity (JSON has
-    /// neither). Values of 10^15 and more keep the writer's own formatting.
+    /// Writes <c>Math.Round(value, decimals)</c> as <paramref name="key"/>'s value, and <c>null</c> for NaN or an infinity
+    /// (JSON has neither: the document's one rule). Values of 10^15 and more keep the writer's own formatting.
     /// </summary>
     public static void Write(Utf8JsonWriter w, JsonEncodedText key, double value, int decimals)
     {
@@ -27,20 +27,24 @@ internal static class FixedPointJson
     public static void WriteValue(Utf8JsonWriter w, double value, int decimals)
     {
         Span<byte> digits = stackalloc byte[24];
-        if (TryFormat(value, decimals, digits, out int written))
+        if (!double.IsFinite(value))
+        {
+            w.WriteNullValue();
+        }
+        else if (TryFormat(value, decimals, digits, out int written))
         {
             w.WriteRawValue(digits[..written], skipInputValidation: true);
         }
         else
         {
-            w.WriteNumberValue(double.IsFinite(value) ? Math.Round(value, decimals) : 0);
+            w.WriteNumberValue(Math.Round(value, decimals));
         }
     }
 
     /// <summary>
-    /// Formats <c>Math.Round(value, decimals)</c> (0 for NaN or an infinity) as digits, a point and the fraction without
-    /// trailing zeros. False when the value is too large for fixed point (10^15 or more once scaled) or
-    /// <paramref name="decimals"/> is outside 0-6.
+    /// Formats <c>Math.Round(value, decimals)</c> as digits, a point and the fraction without trailing zeros. False when
+    /// the value is not finite, is too large for fixed point (10^15 or more once scaled), or <paramref name="decimals"/>
+    /// is outside 0-6.
     /// </summary>
     public static bool TryFormat(double value, int decimals, Span<byte> destination, out int written)
     {
@@ -52,9 +56,7 @@ internal static class FixedPointJson
 
         if (!double.IsFinite(value))
         {
-            destination[0] = (byte)'0';
-            written = 1;
-            return true;
+            return false;
         }
 
         // The same steps as Math.Round(value, decimals): scale, round half to even, and (implicitly) scale back.

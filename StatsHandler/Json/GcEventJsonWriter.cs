@@ -18,15 +18,9 @@ internal static class GcEventJsonWriter
     /// <summary>The keys written, in order; the first takes the place of the probe's <c>gc_pause</c>.</summary>
     internal static readonly string[] Keys = ["gc_pause", "gc_pause_gen", "gc_pause_reason", "gc_pause_num"];
 
-    /// <summary>Writes the four keys from <paramref name="snapshot"/>, rendering its arrays on first use only.</summary>
-    public static void Write(Utf8JsonWriter w, GcEventSnapshot snapshot)
+    /// <summary>Writes the four keys from <paramref name="arrays"/>, what <see cref="Render"/> made of a log snapshot.</summary>
+    public static void Write(Utf8JsonWriter w, byte[][] arrays)
     {
-        if (snapshot.FormatCache is not byte[][] arrays)
-        {
-            arrays = Render(snapshot.Recent);
-            snapshot.FormatCache = arrays;
-        }
-
         w.WritePropertyName(PauseKey);
         w.WriteRawValue(arrays[0], skipInputValidation: true);
         w.WritePropertyName(GenerationKey);
@@ -37,7 +31,8 @@ internal static class GcEventJsonWriter
         w.WriteRawValue(arrays[3], skipInputValidation: true);
     }
 
-    private static byte[][] Render(GcCollection[] recent)
+    /// <summary>Formats the four arrays of <paramref name="recent"/>: the writer keeps them until the next collection.</summary>
+    public static byte[][] Render(GcCollection[] recent)
     {
         double[] pauses = Array.ConvertAll(recent, static c => c.PauseSeconds * 1000);
         var buffer = new ArrayBufferWriter<byte>(16 + (recent.Length * 20));

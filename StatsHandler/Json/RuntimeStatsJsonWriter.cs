@@ -7,7 +7,7 @@ namespace StatsHandler;
 /// <summary>
 /// Writes a <see cref="RuntimeStats"/> as the documented JSON object, from one table that binds each key to the value
 /// it is written from: reordering the table reorders the document and cannot mislabel a value. Keys are pre-encoded;
-/// numbers that could ever be non-finite are written as 0 so the document is always valid JSON.
+/// a number that is not finite is written as <c>null</c>, as everywhere in the document, so it stays valid JSON.
 /// </summary>
 internal static class RuntimeStatsJsonWriter
 {
@@ -73,24 +73,24 @@ internal static class RuntimeStatsJsonWriter
 
     private delegate T Getter<T>(in RuntimeStats stats);
 
-    /// <summary>
-    /// Writes <paramref name="stats"/> as one JSON object, then a registry's <c>meters</c> and <c>published</c> keys if it
-    /// has any. <paramref name="cache"/>, when given, keeps bytes that change rarely (the <c>gc_pause</c> array) across calls.
-    /// </summary>
-    public static void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry = null, JsonWriterCache? cache = null)
+    /// <summary>Writes <paramref name="stats"/> as one JSON object.</summary>
+    public static void Write(Utf8JsonWriter w, in RuntimeStats stats)
     {
         w.WriteStartObject();
+        WriteFields(w, in stats, null, null);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes the runtime keys. <paramref name="cache"/>, when given, keeps bytes that change rarely (the <c>gc_pause</c>
+    /// arrays) across calls; with <paramref name="gcEvents"/>, <c>gc_pause</c> and its siblings come from the GC events.
+    /// </summary>
+    internal static void WriteFields(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents)
+    {
         foreach (Field field in Fields)
         {
-            field.Write(w, in stats, registry, cache);
+            field.Write(w, in stats, cache, gcEvents);
         }
-
-        if (registry is not null)
-        {
-            ExportsJsonWriter.Write(w, registry);
-        }
-
-        w.WriteEndObject();
     }
 
     /// <summary>Returns <paramref name="stats"/> as a JSON string.</summary>
@@ -127,28 +127,28 @@ internal static class RuntimeStatsJsonWriter
 
         protected JsonEncodedText Key { get; } = JsonEncodedText.Encode(name);
 
-        public abstract void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache);
+        public abstract void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents);
     }
 
     private sealed class Long(string name, Getter<long> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteNumber(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents) => w.WriteNumber(Key, value(in stats));
     }
 
     private sealed class Number(string name, Getter<double> value, int decimals = 3) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) =>
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents) =>
             FixedPointJson.Write(w, Key, value(in stats), decimals);
     }
 
     private sealed class Text(string name, Getter<string> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteString(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents) => w.WriteString(Key, value(in stats));
     }
 
     private sealed class Flag(string name, Getter<bool> value) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache) => w.WriteBoolean(Key, value(in stats));
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents) => w.WriteBoolean(Key, value(in stats));
     }
 
     /// <summary>
@@ -157,27 +157,20 @@ internal static class RuntimeStatsJsonWriter
     /// </summary>
     private sealed class Pauses(string name) : Field(name)
     {
-        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, StatsRegistry? registry, JsonWriterCache? cache)
+        public override void Write(Utf8JsonWriter w, in RuntimeStats stats, JsonStatsWriter? cache, GcEventSnapshot? gcEvents)
         {
-            if (registry?.GcEvents is { } gcEvents)
+            if (gcEvents is not null)
             {
                 // GC events on: every collection's pause, with its generation, reason and number beside it.
-                GcEventJsonWriter.Write(w, gcEvents.Snapshot());
+                GcEventJsonWriter.Write(w, cache?.GcEventArrays(gcEvents) ?? GcEventJsonWriter.Render(gcEvents.Recent));
                 return;
             }
 
             ReadOnlyMemory<double> pauses = stats.GcPauses;
             if (cache is not null && MemoryMarshal.TryGetArray(pauses, out ArraySegment<double> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
             {
-                JsonWriterCache.Entry? entry = Volatile.Read(ref cache.Pauses);
-                if (entry is null || !ReferenceEquals(entry.Source, segment.Array))
-                {
-                    entry = new JsonWriterCache.Entry(segment.Array, PauseArray(pauses.Span));
-                    Volatile.Write(ref cache.Pauses, entry);
-                }
-
                 w.WritePropertyName(Key);
-                w.WriteRawValue(entry.Json, skipInputValidation: true);
+                w.WriteRawValue(cache.PauseArray(segment.Array), skipInputValidation: true);
                 return;
             }
 
@@ -196,14 +189,4 @@ internal static class RuntimeStatsJsonWriter
             w.WriteEndArray();
         }
     }
-}
-
-/// <summary>Bytes a JSON handler keeps between requests because their source changes rarely. One per handler; thread-safe.</summary>
-internal sealed class JsonWriterCache
-{
-    /// <summary>The last <c>gc_pause</c> array formatted, and the array it was formatted from.</summary>
-    public Entry? Pauses;
-
-    /// <summary>Bytes formatted from <paramref name="Source"/>, valid while the source is the same array.</summary>
-    public sealed record Entry(double[] Source, byte[] Json);
 }

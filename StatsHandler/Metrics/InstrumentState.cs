@@ -22,34 +22,25 @@ internal sealed class InstrumentState
     private TagHints _hints = TagHints.Empty;
     private long _dropped;
 
-    public InstrumentState(Instrument instrument, MeterInstrumentKind kind, string metricName, Func<int> maxSeries)
+    public InstrumentState(Instrument instrument, InstrumentKind kind, string metricName, Func<int> maxSeries)
     {
         Instrument = instrument;
         Kind = kind;
         MetricName = metricName;
         _maxSeries = maxSeries;
-        IsCounter = kind is MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter;
-        Bounds = kind == MeterInstrumentKind.Histogram ? HistogramBounds.For(instrument) : [];
-        _seriesBounds = kind == MeterInstrumentKind.Histogram ? Bounds : null;
+        Bounds = kind == InstrumentKind.Histogram ? HistogramBounds.For(instrument) : [];
+        _seriesBounds = kind == InstrumentKind.Histogram ? Bounds : null;
     }
 
     public Instrument Instrument { get; }
 
-    public MeterInstrumentKind Kind { get; }
+    public InstrumentKind Kind { get; }
 
     /// <summary>The family name in Prometheus (for counters without <c>_total</c>).</summary>
     public string MetricName { get; }
 
-    public bool IsCounter { get; }
-
     /// <summary>Histogram bucket upper bounds in the instrument's unit, increasing and finite; the <c>+Inf</c> bucket is implied.</summary>
     public double[] Bounds { get; }
-
-    /// <summary>What the Prometheus writer encodes once for this instrument (headers, names, bucket labels).</summary>
-    public PrometheusInstrument? PrometheusForm { get; set; }
-
-    /// <summary>What the JSON writer encodes once for this instrument (its names, unit and description).</summary>
-    public JsonInstrument? JsonForm { get; set; }
 
     /// <summary>The series in the order they first appeared: a view that later series do not change.</summary>
     public ReadOnlySpan<MeterSeries> Series
@@ -93,7 +84,7 @@ internal sealed class InstrumentState
 
         switch (Kind)
         {
-            case MeterInstrumentKind.Counter:
+            case InstrumentKind.Counter:
                 // A counter never goes down: a negative or NaN increment would break every rate computed from it.
                 if (value >= 0)
                 {
@@ -101,10 +92,10 @@ internal sealed class InstrumentState
                 }
 
                 break;
-            case MeterInstrumentKind.UpDownCounter:
+            case InstrumentKind.UpDownCounter:
                 series.Add(value);
                 break;
-            case MeterInstrumentKind.ObservableCounter:
+            case InstrumentKind.ObservableCounter:
                 // An observed total below zero (or NaN) is no count; OpenMetrics forbids such a counter value.
                 if (value >= 0)
                 {
@@ -112,7 +103,7 @@ internal sealed class InstrumentState
                 }
 
                 break;
-            case MeterInstrumentKind.Histogram:
+            case InstrumentKind.Histogram:
                 series.Observe(value);
                 break;
             default:

@@ -6,10 +6,11 @@ namespace StatsHandler;
 
 /// <summary>
 /// Listens to the app's own <see cref="Meter"/>s, chosen by name or prefix, and keeps an aggregate per instrument for
-/// the Prometheus and JSON writers. One per server; disposing it unsubscribes.
+/// the capture to copy. One per stats source, made by its first <c>ExportMeters</c>; disposing it unsubscribes.
 /// </summary>
 /// <remarks>
-/// Measurements arrive on any thread and are folded into <see cref="InstrumentState"/> under its lock. The instrument
+/// Measurements arrive on any thread and are folded into <see cref="InstrumentState"/> without a lock once their
+/// series exists (a new series takes the instrument's lock, to be added under the cap). The instrument
 /// list is copy-on-write, so a scrape walks a stable array while meters come and go; an instrument whose meter is
 /// disposed mid-scrape is still written from its last state, and is gone from the next scrape.
 /// </remarks>
@@ -149,7 +150,7 @@ internal sealed class MeterBridge : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        MeterInstrumentKind? kind = KindOf(instrument);
+        InstrumentKind? kind = KindOf(instrument);
         if (kind is null)
         {
             return;
@@ -171,7 +172,7 @@ internal sealed class MeterBridge : IDisposable
 
             _unmatched.Remove(instrument);
 
-            bool isGauge = kind is not (MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter or MeterInstrumentKind.Histogram);
+            bool isGauge = InstrumentKinds.PrometheusType(kind.Value) == PrometheusNames.Gauge;
             string name = UniqueName(PrometheusNames.MetricName(instrument.Name, instrument.Unit, isGauge), kind.Value);
             state = new InstrumentState(instrument, kind.Value, name, _maxSeries);
             foreach (string sample in SampleNames(name, kind.Value))
@@ -219,7 +220,7 @@ internal sealed class MeterBridge : IDisposable
         return false;
     }
 
-    private string UniqueName(string name, MeterInstrumentKind kind)
+    private string UniqueName(string name, InstrumentKind kind)
     {
         // Two instruments (or an instrument and a built-in family) may map to one name: number the later ones.
         string candidate = name;
@@ -231,7 +232,7 @@ internal sealed class MeterBridge : IDisposable
         return candidate;
     }
 
-    private bool IsTaken(string name, MeterInstrumentKind kind)
+    private bool IsTaken(string name, InstrumentKind kind)
     {
         foreach (string sample in SampleNames(name, kind))
         {
@@ -244,14 +245,10 @@ internal sealed class MeterBridge : IDisposable
         return false;
     }
 
-    private static string[] SampleNames(string name, MeterInstrumentKind kind) => kind switch
-    {
-        MeterInstrumentKind.Counter or MeterInstrumentKind.ObservableCounter => [name, name + "_total"],
-        MeterInstrumentKind.Histogram => [name, name + "_bucket", name + "_sum", name + "_count"],
-        _ => [name],
-    };
+    private static string[] SampleNames(string name, InstrumentKind kind) =>
+        PrometheusNames.SampleNames(name, InstrumentKinds.PrometheusType(kind));
 
-    private static MeterInstrumentKind? KindOf(Instrument instrument)
+    private static InstrumentKind? KindOf(Instrument instrument)
     {
         Type type = instrument.GetType();
         if (!type.IsGenericType)
@@ -260,13 +257,13 @@ internal sealed class MeterBridge : IDisposable
         }
 
         Type definition = type.GetGenericTypeDefinition();
-        return definition == typeof(Counter<>) ? MeterInstrumentKind.Counter
-            : definition == typeof(UpDownCounter<>) ? MeterInstrumentKind.UpDownCounter
-            : definition == typeof(Gauge<>) ? MeterInstrumentKind.Gauge
-            : definition == typeof(Histogram<>) ? MeterInstrumentKind.Histogram
-            : definition == typeof(ObservableCounter<>) ? MeterInstrumentKind.ObservableCounter
-            : definition == typeof(ObservableUpDownCounter<>) ? MeterInstrumentKind.ObservableUpDownCounter
-            : definition == typeof(ObservableGauge<>) ? MeterInstrumentKind.ObservableGauge
+        return definition == typeof(Counter<>) ? InstrumentKind.Counter
+            : definition == typeof(UpDownCounter<>) ? InstrumentKind.UpDownCounter
+            : definition == typeof(Gauge<>) ? InstrumentKind.Gauge
+            : definition == typeof(Histogram<>) ? InstrumentKind.Histogram
+            : definition == typeof(ObservableCounter<>) ? InstrumentKind.ObservableCounter
+            : definition == typeof(ObservableUpDownCounter<>) ? InstrumentKind.ObservableUpDownCounter
+            : definition == typeof(ObservableGauge<>) ? InstrumentKind.ObservableGauge
             : null;
     }
 }

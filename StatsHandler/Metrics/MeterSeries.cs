@@ -31,12 +31,6 @@ internal sealed class MeterSeries
     /// <summary>True for a histogram's series (<see cref="ReadHistogram"/>); false for one value (<see cref="Value"/>).</summary>
     public bool IsHistogram => _histogram is not null;
 
-    /// <summary>The Prometheus writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
-    public byte[]? PrometheusLabels { get; set; }
-
-    /// <summary>The JSON writer's encoding of <see cref="Tags"/>, made on the first scrape and kept.</summary>
-    public KeyValuePair<System.Text.Json.JsonEncodedText, System.Text.Json.JsonEncodedText>[]? JsonTags { get; set; }
-
     /// <summary>The sum (counters, up-down counters), or the last value (gauges, observable instruments).</summary>
     public double Value => Volatile.Read(ref _last) + _total.Sum;
 

@@ -1,8 +1,8 @@
 namespace StatsHandler;
 
 /// <summary>
-/// One expvar-style value published on a server: a name and a callback read at every request. The callback runs on
-/// the request's thread; one that throws is skipped for that response and reported.
+/// One expvar-style value published on a stats source: a name and a callback the capture reads once per request. The
+/// callback runs on the request's thread; one that throws is skipped for that response and reported.
 /// </summary>
 internal sealed class PublishedValue
 {
@@ -19,18 +19,11 @@ internal sealed class PublishedValue
         _number = number;
         _boolean = boolean;
         _text = text;
-        Kind = integer is not null ? PublishedKind.Integer
+        Kind = integer is not null ? PublishedKind.WholeNumber
             : number is not null ? PublishedKind.Number
             : boolean is not null ? PublishedKind.Boolean
             : PublishedKind.Text;
-        JsonName = System.Text.Json.JsonEncodedText.Encode(name);
-        Header = Kind == PublishedKind.Text
-            ? PrometheusHeader.CreateInfo(name, $"Published text {name}, in the label 'value'.")
-            : PrometheusHeader.Create(name, "gauge", Kind == PublishedKind.Boolean
-                ? $"Published value {name}: 1 for true, 0 for false."
-                : $"Published value {name}.");
-        SampleName = Kind == PublishedKind.Text ? name + "_info" : name;
-        EncodedName = System.Text.Encoding.UTF8.GetBytes(SampleName);
+        SampleName = PrometheusNames.SampleName(name, PrometheusType);
     }
 
     /// <summary>The name: the JSON key under <c>published</c>, and the Prometheus family's name.</summary>
@@ -42,14 +35,8 @@ internal sealed class PublishedValue
     /// </summary>
     public string SampleName { get; }
 
-    /// <summary>The sample name, UTF-8 encoded, for the Prometheus writer.</summary>
-    public byte[] EncodedName { get; }
-
-    /// <summary>The name as a JSON property name, encoded once.</summary>
-    public System.Text.Json.JsonEncodedText JsonName { get; }
-
-    /// <summary>The Prometheus family's HELP and TYPE lines (a gauge, or an info family for text).</summary>
-    public PrometheusHeader Header { get; }
+    /// <summary>The Prometheus family type: an info family for text, a gauge for the rest.</summary>
+    public string PrometheusType => Kind == PublishedKind.Text ? PrometheusNames.Info : PrometheusNames.Gauge;
 
     public PublishedKind Kind { get; }
 
@@ -87,7 +74,7 @@ internal sealed class PublishedValue
         {
             reading = Kind switch
             {
-                PublishedKind.Integer => new PublishedReading(Kind, _integer!(), 0, null),
+                PublishedKind.WholeNumber => new PublishedReading(Kind, _integer!(), 0, null),
                 PublishedKind.Number => new PublishedReading(Kind, 0, _number!(), null),
                 PublishedKind.Boolean => new PublishedReading(Kind, _boolean!() ? 1 : 0, 0, null),
                 _ => new PublishedReading(Kind, 0, 0, _text!() is { } text ? ValidUtf16(text) : null),
@@ -104,18 +91,5 @@ internal sealed class PublishedValue
     }
 }
 
-/// <summary>What a published value's callback returns.</summary>
-internal enum PublishedKind
-{
-    Integer,
-    Number,
-    Boolean,
-    Text,
-}
-
-/// <summary>One reading of a published value. <see cref="Integer"/> holds booleans as 0 or 1.</summary>
-internal readonly record struct PublishedReading(PublishedKind Kind, long Integer, double Number, string? Text)
-{
-    /// <summary>The reading as a float, for the Prometheus gauge.</summary>
-    public double AsDouble => Kind == PublishedKind.Number ? Number : Integer;
-}
+/// <summary>One reading of a published value. <see cref="WholeNumber"/> holds booleans as 0 or 1.</summary>
+internal readonly record struct PublishedReading(PublishedKind Kind, long WholeNumber, double Number, string? Text);

@@ -2,7 +2,7 @@ namespace StatsHandler;
 
 /// <summary>
 /// Labels set once (<c>service</c>, <c>version</c>, <c>region</c>) and added to every sample a scrape writes, built-in
-/// families and the app's alike. Immutable: adding a label makes a new set.
+/// families and the app's alike, encoded once by the Prometheus writer from the snapshot's labels. Immutable.
 /// </summary>
 /// <remarks>
 /// Applied to the finished exposition in one pass, so no writer needs to know of them. A sample that already carries a
@@ -11,49 +11,22 @@ namespace StatsHandler;
 /// </remarks>
 internal sealed class ConstantLabels
 {
-    public static readonly ConstantLabels None = new([]);
-
     private readonly (string Name, byte[] NameBytes, byte[] Pair)[] _labels;
 
     private ConstantLabels((string Name, byte[] NameBytes, byte[] Pair)[] labels) => _labels = labels;
 
     public bool IsEmpty => _labels.Length == 0;
 
-    /// <summary>A new set with <paramref name="name"/>=<paramref name="value"/> added.</summary>
-    /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
-    public ConstantLabels With(string name, string value)
+    /// <summary>Encodes <paramref name="labels"/>, names the source has validated (<see cref="PrometheusNames.ValidateConstantLabelName"/>).</summary>
+    public static ConstantLabels Of(KeyValuePair<string, string>[] labels) => new(Array.ConvertAll(labels, static label =>
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(value);
-        if (!PrometheusNames.IsValidName(name) || name.Contains(':', StringComparison.Ordinal))
-        {
-            throw new ArgumentException(
-                $"Invalid constant label name '{name}': use letters, digits and underscores, not starting with a digit ([a-zA-Z_][a-zA-Z0-9_]*), for example 'service'.",
-                nameof(name));
-        }
-
-        if (name.StartsWith("__", StringComparison.Ordinal) || name is "le" or "quantile")
-        {
-            throw new ArgumentException(
-                $"Invalid constant label name '{name}': names starting with '__' are Prometheus's own, and 'le' and 'quantile' belong to histogram and summary samples. Choose another, for example 'service'.",
-                nameof(name));
-        }
-
-        foreach ((string existing, _, _) in _labels)
-        {
-            if (existing == name)
-            {
-                throw new ArgumentException($"The constant label '{name}' is set already; each name takes one value.", nameof(name));
-            }
-        }
-
         using var buffer = new PrometheusBuffer(64);
-        buffer.WriteText(name);
+        buffer.WriteText(label.Key);
         buffer.Write("=\""u8);
-        buffer.WriteLabelValue(PublishedValue.ValidUtf16(value));
+        buffer.WriteLabelValue(label.Value);
         buffer.Write((byte)'"');
-        return new ConstantLabels([.. _labels, (name, System.Text.Encoding.UTF8.GetBytes(name), buffer.WrittenSpan.ToArray())]);
-    }
+        return (label.Key, System.Text.Encoding.UTF8.GetBytes(label.Key), buffer.WrittenSpan.ToArray());
+    }));
 
     /// <summary>The label names, for descriptions (never the values, which may say more than a log should).</summary>
     public IEnumerable<string> Names => _labels.Select(l => l.Name);

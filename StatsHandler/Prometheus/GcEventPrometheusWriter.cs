@@ -6,28 +6,27 @@ namespace StatsHandler;
 /// </summary>
 internal static class GcEventPrometheusWriter
 {
-    /// <summary>The sample names these families use, for the list of built-in names.</summary>
-    internal static readonly string[] Names =
-    [
-        "dotnet_gc_pause_seconds", "dotnet_gc_pause_seconds_bucket", "dotnet_gc_pause_seconds_sum", "dotnet_gc_pause_seconds_count",
-        "dotnet_gc_pause_seconds_created", "dotnet_gc_collections_by_reason", "dotnet_gc_collections_by_reason_total",
-    ];
-
     private static readonly PrometheusHeader PauseHistogram = PrometheusHeader.Create(
-        "dotnet_gc_pause_seconds", "histogram",
+        PrometheusNames.GcPauseSeconds, PrometheusNames.Histogram,
         "Pause of every garbage collection since GC events were enabled, from the runtime's GC events: suspension start to restart end; a background collection's suspensions summed (JSON gc_pause).");
 
     private static readonly PrometheusHeader ByReason = PrometheusHeader.Create(
-        "dotnet_gc_collections_by_reason", "counter",
+        PrometheusNames.GcCollectionsByReason, PrometheusNames.Counter,
         "Garbage collections since GC events were enabled, by the reason the runtime gave (JSON gc_pause_reason).");
 
     // le values valid in both formats (OpenMetrics wants a decimal point on integral bounds).
-    private static readonly byte[][] BucketLabels = [.. GcEventLog.BucketBounds.Select(Le), "dotnet_gc_pause_seconds_bucket{le=\"+Inf\"} "u8.ToArray()];
+    private static readonly byte[][] BucketLabels = [.. GcEventLog.BucketBounds.Append(double.PositiveInfinity).Select(Le)];
 
-    /// <summary>Writes both families from the log's current snapshot.</summary>
-    public static void Write(PrometheusBuffer b, bool openMetrics, GcEventLog log)
+    private static readonly byte[] SumName = Encode(PrometheusNames.SumSample(PrometheusNames.GcPauseSeconds) + " ");
+
+    private static readonly byte[] CountName = Encode("\n" + PrometheusNames.CountSample(PrometheusNames.GcPauseSeconds) + " ");
+
+    private static readonly byte[] ByReasonPrefix = Encode(
+        PrometheusNames.SampleName(PrometheusNames.GcCollectionsByReason, PrometheusNames.Counter) + "{gc_reason=\"");
+
+    /// <summary>Writes both families from the log's snapshot the capture took.</summary>
+    public static void Write(PrometheusBuffer b, bool openMetrics, GcEventSnapshot snapshot)
     {
-        GcEventSnapshot snapshot = log.Snapshot();
         b.Write(PauseHistogram.For(openMetrics));
         long cumulative = 0;
         for (int i = 0; i < BucketLabels.Length; i++)
@@ -38,16 +37,16 @@ internal static class GcEventPrometheusWriter
             b.Write((byte)'\n');
         }
 
-        b.Write("dotnet_gc_pause_seconds_sum "u8);
+        b.Write(SumName);
         b.Write(snapshot.PauseSum);
-        b.Write("\ndotnet_gc_pause_seconds_count "u8);
+        b.Write(CountName);
         b.Write(snapshot.Count);
         b.Write((byte)'\n');
 
         b.Write(ByReason.For(openMetrics));
         foreach ((string reason, long count) in snapshot.Reasons)
         {
-            b.Write("dotnet_gc_collections_by_reason_total{gc_reason=\""u8);
+            b.Write(ByReasonPrefix);
             b.WriteLabelValue(reason);
             b.Write("\"} "u8);
             b.Write(count);
@@ -58,9 +57,12 @@ internal static class GcEventPrometheusWriter
     private static byte[] Le(double bound)
     {
         using var buffer = new PrometheusBuffer(64);
-        buffer.Write("dotnet_gc_pause_seconds_bucket{le=\""u8);
+        buffer.WriteText(PrometheusNames.BucketSample(PrometheusNames.GcPauseSeconds));
+        buffer.Write("{le=\""u8);
         buffer.Write(bound, forceDecimalPoint: true);
         buffer.Write("\"} "u8);
         return buffer.WrittenSpan.ToArray();
     }
+
+    private static byte[] Encode(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 }

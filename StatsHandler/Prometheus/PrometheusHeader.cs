@@ -18,16 +18,14 @@ internal sealed class PrometheusHeader
     /// <summary>The lines for OpenMetrics 1.0.</summary>
     public byte[] OpenMetrics { get; }
 
-    /// <summary>Encodes the header of a family named <paramref name="name"/> (without <c>_total</c> for counters).</summary>
-    public static PrometheusHeader Create(string name, string type, string help) =>
-        new(Encode(type == "counter" ? name + "_total" : name, type, help, openMetrics: false), Encode(name, type, help, openMetrics: true));
-
     /// <summary>
-    /// Encodes the header of an info family: OpenMetrics has the type (<c># TYPE name info</c>, samples
-    /// <c>name_info</c>); the text format 0.0.4 does not, so there it is the gauge <c>name_info</c>.
+    /// Encodes the header of a family named <paramref name="name"/> (without <c>_total</c> for counters, <c>_info</c>
+    /// for info families). The text format 0.0.4 names a counter after its samples, and has no info type: there an info
+    /// family is the gauge <c>name_info</c>.
     /// </summary>
-    public static PrometheusHeader CreateInfo(string name, string help) =>
-        new(Encode(name + "_info", "gauge", help, openMetrics: false), Encode(name, "info", help, openMetrics: true));
+    public static PrometheusHeader Create(string name, string type, string help) => new(
+        Encode(PrometheusNames.SampleName(name, type), type == PrometheusNames.Info ? PrometheusNames.Gauge : type, help, openMetrics: false),
+        Encode(name, type, help, openMetrics: true));
 
     /// <summary>The lines for <paramref name="openMetrics"/>'s format.</summary>
     public byte[] For(bool openMetrics) => openMetrics ? OpenMetrics : Text;

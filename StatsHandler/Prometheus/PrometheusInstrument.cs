@@ -2,29 +2,41 @@ namespace StatsHandler;
 
 /// <summary>
 /// The Prometheus bytes of one exported instrument, encoded once on its first scrape: the family's header, the
-/// samples' name, the unit scale and each bucket's <c>le</c> label. Series labels are encoded by <see cref="LabelsOf"/>.
+/// samples' name, the unit scale and each bucket's <c>le</c> label; and the encoding of a series' labels
+/// (<see cref="EncodeLabels"/>). The writer keeps them in its own tables.
 /// </summary>
 internal sealed class PrometheusInstrument
 {
-    private PrometheusInstrument(InstrumentState instrument)
+    public PrometheusInstrument(in InstrumentSnapshot instrument)
     {
         var meter = instrument.Instrument;
-        string type = instrument.IsCounter ? "counter" : instrument.Kind == MeterInstrumentKind.Histogram ? "histogram" : "gauge";
+        string type = InstrumentKinds.PrometheusType(instrument.Kind);
         string help = string.IsNullOrWhiteSpace(meter.Description)
-            ? $"{meter.Name} ({MeterInstrumentKinds.Name(instrument.Kind)}{(string.IsNullOrEmpty(meter.Unit) ? string.Empty : ", unit " + meter.Unit)}) of meter {meter.Meter.Name}."
+            ? $"{meter.Name} ({InstrumentKinds.Name(instrument.Kind)}{(string.IsNullOrEmpty(meter.Unit) ? string.Empty : ", unit " + meter.Unit)}) of meter {meter.Meter.Name}."
             : meter.Description;
-        Header = PrometheusHeader.Create(instrument.MetricName, type, help);
-        SampleName = System.Text.Encoding.UTF8.GetBytes(instrument.IsCounter ? instrument.MetricName + "_total" : instrument.MetricName);
+        Header = PrometheusHeader.Create(instrument.PrometheusName, type, help);
+        SampleName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.SampleName(instrument.PrometheusName, type));
+        BucketName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.BucketSample(instrument.PrometheusName) + "{");
+        SumName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.SumSample(instrument.PrometheusName));
+        CountName = System.Text.Encoding.UTF8.GetBytes(PrometheusNames.CountSample(instrument.PrometheusName));
         Scale = PrometheusNames.UnitScale(meter.Unit);
         TextBucketLabels = EncodeBounds(instrument.Bounds, Scale, openMetrics: false);
         OpenMetricsBucketLabels = EncodeBounds(instrument.Bounds, Scale, openMetrics: true);
-        IsHistogram = instrument.Kind == MeterInstrumentKind.Histogram;
     }
 
     public PrometheusHeader Header { get; }
 
     /// <summary>The name of the samples: the family name, plus <c>_total</c> for counters.</summary>
     public byte[] SampleName { get; }
+
+    /// <summary>A histogram's bucket sample name and the label set's opening brace, <c>name_bucket{</c>.</summary>
+    public byte[] BucketName { get; }
+
+    /// <summary>A histogram's sum sample name, <c>name_sum</c>.</summary>
+    public byte[] SumName { get; }
+
+    /// <summary>A histogram's count sample name, <c>name_count</c>.</summary>
+    public byte[] CountName { get; }
 
     /// <summary>
     /// What a value in the instrument's unit is multiplied by in the Prometheus output, which uses base units
@@ -38,16 +50,8 @@ internal sealed class PrometheusInstrument
     /// <summary><c>le="..."</c> for each bound, then <c>le="+Inf"</c>, in OpenMetrics' canonical spelling.</summary>
     public byte[][] OpenMetricsBucketLabels { get; }
 
-    private bool IsHistogram { get; }
-
-    /// <summary>The instrument's encoding, made on first use and kept on the instrument.</summary>
-    public static PrometheusInstrument Of(InstrumentState instrument) =>
-        instrument.PrometheusForm ??= new PrometheusInstrument(instrument);
-
-    /// <summary>The series' labels, <c>a="x",b="y"</c> with names sanitised and values escaped (empty for no tags), made once.</summary>
-    public byte[] LabelsOf(MeterSeries series) => series.PrometheusLabels ??= EncodeLabels(series.Tags.Shown, IsHistogram);
-
-    private static byte[] EncodeLabels(KeyValuePair<string, string>[] tags, bool isHistogram)
+    /// <summary>A series' labels, <c>a="x",b="y"</c> with names sanitised and values escaped (empty for no tags).</summary>
+    public static byte[] EncodeLabels(KeyValuePair<string, string>[] tags, bool isHistogram)
     {
         if (tags.Length == 0)
         {
@@ -93,7 +97,7 @@ internal sealed class PrometheusInstrument
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static byte[][] EncodeBounds(double[] bounds, double scale, bool openMetrics)
+    private static byte[][] EncodeBounds(ReadOnlySpan<double> bounds, double scale, bool openMetrics)
     {
         var labels = new byte[bounds.Length + 1][];
         for (int i = 0; i <= bounds.Length; i++)

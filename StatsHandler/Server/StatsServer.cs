@@ -42,7 +42,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
     /// <param name="address">
-    /// <c>":8080"</c> (all interfaces, as in Go), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
+    /// <c>":8080"</c> (all interfaces, as in Go; <c>"0.0.0.0:8080"</c>, <c>"*:8080"</c> and <c>"+:8080"</c> mean the same), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
     /// <c>"myhost:8080"</c>; port 0 picks a free port, which <see cref="Url"/> shows once started.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
@@ -58,6 +58,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                 $"Use 'localhost:{_address.Port}' or '127.0.0.1:{_address.Port}' for loopback.");
         }
 
+        Source = new StatsSource(Report);
         if (_address.IsLoopback)
         {
             // DNS-rebinding guard: a page on another site must not read a loopback server through a name it controls.
@@ -116,14 +117,25 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
     public StatsServer Handle(string pattern)
     {
-        RouteTable.Validate(pattern);
-        lock (_lock)
-        {
-            ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => new RuntimeStatsHandler(null, Registry), owned: true);
-        }
+        return Mount(pattern, () => new RuntimeStatsHandler(Source), owned: true);
+    }
 
-        return this;
+    /// <summary>
+    /// Mounts a runtime-statistics JSON handler with <paramref name="options"/> on <paramref name="pattern"/>, reading
+    /// <see cref="Source"/>: <c>Handle("/api/stats", new RuntimeStatsHandlerOptions { Indented = true })</c>.
+    /// </summary>
+    /// <param name="pattern">An absolute path such as <c>/api/stats</c>.</param>
+    /// <param name="options">Output and sampling options.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer Handle(string pattern, RuntimeStatsHandlerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Mount(pattern, () => new RuntimeStatsHandler(Source, options), owned: true);
     }
 
     /// <summary>Mounts <paramref name="handler"/> on <paramref name="pattern"/>.</summary>
@@ -137,14 +149,25 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     public StatsServer Handle(string pattern, IStatsHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        RouteTable.Validate(pattern);
-        lock (_lock)
-        {
-            ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => handler, owned: false);
-        }
+        return Mount(pattern, () => handler, owned: false);
+    }
 
-        return this;
+    /// <summary>
+    /// Mounts a format of your own on <paramref name="pattern"/>: each request captures one snapshot from
+    /// <see cref="Source"/> (as the built-in handlers do) and <paramref name="writer"/> writes it, for example
+    /// <c>Handle("/influx", new LineProtocolWriter())</c>.
+    /// </summary>
+    /// <param name="pattern">An absolute path such as <c>/influx</c>.</param>
+    /// <param name="writer">The format; called concurrently.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer Handle(string pattern, IStatsWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return Mount(pattern, () => new WriterHandler(writer, Source), owned: true);
     }
 
     /// <summary>Mounts a delegate on <paramref name="pattern"/>, like Go's <c>http.HandleFunc</c>.</summary>
@@ -163,218 +186,102 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Mounts a Prometheus handler (<see cref="PrometheusHandler"/>) on <paramref name="pattern"/>: the runtime statistics
-    /// as <c>process_*</c> and <c>dotnet_*</c> families, plus this server's published values and exported meters, in the
-    /// text format 0.0.4 or, when the scraper's <c>Accept</c> header prefers it, OpenMetrics 1.0.
-    /// </summary>
-    /// <param name="pattern">An absolute path, usually <c>/metrics</c>.</param>
-    /// <returns>This server, for chaining.</returns>
-    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
-    /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer HandlePrometheus(string pattern) => HandlePrometheus(pattern, new PrometheusHandlerOptions());
-
-    /// <summary>
-    /// Mounts a Prometheus handler with <paramref name="options"/>, for example without the built-in runtime families:
+    /// as <c>process_*</c> and <c>dotnet_*</c> families, plus <see cref="Source"/>'s published values and exported meters,
+    /// in the text format 0.0.4 or, when the scraper's <c>Accept</c> header prefers it, OpenMetrics 1.0. With
+    /// <paramref name="options"/>, for example without the built-in runtime families:
     /// <c>HandlePrometheus("/metrics", new() { IncludeRuntimeMetrics = false })</c>.
     /// </summary>
     /// <param name="pattern">An absolute path, usually <c>/metrics</c>.</param>
-    /// <param name="options">What to write beside the published values and meters.</param>
+    /// <param name="options">What to write beside the published values and meters; the defaults when null.</param>
     /// <returns>This server, for chaining.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
     /// <exception cref="InvalidOperationException">The pattern is already mounted, or the server has started.</exception>
     /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer HandlePrometheus(string pattern, PrometheusHandlerOptions options)
+    public StatsServer HandlePrometheus(string pattern, PrometheusHandlerOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        RouteTable.Validate(pattern);
-        lock (_lock)
-        {
-            ThrowIfConfigurationLocked($"mount '{pattern}'");
-            _routes.Add(pattern, () => new PrometheusHandler(Registry, options), owned: true);
-        }
-
-        return this;
+        return Mount(pattern, () => new PrometheusHandler(Source, options), owned: true);
     }
 
     /// <summary>
-    /// Adds a label every Prometheus sample this server writes carries, built-in families and the app's alike, such as
-    /// <c>AddConstantLabel("service", "orders").AddConstantLabel("region", "eu-west-1")</c>; forwards to
-    /// <see cref="StatsRegistry.AddConstantLabel"/>. A sample with its own label of that name keeps its own.
+    /// What this server's handlers capture from: the runtime probe they share, GC events, published values, the app's
+    /// meters, constant labels. <see cref="Publish(string, Func{long})"/>, <see cref="ExportMeters"/>,
+    /// <see cref="EnableGcEvents"/>, <see cref="AddConstantLabel"/> and <see cref="MaxSeriesPerInstrument"/> forward to it
+    /// with no rule of their own. Give it to a handler or collector you build yourself so it shows the same:
+    /// <c>Handle("/api/stats", new RuntimeStatsHandler(server.Source, options))</c>. The server disposes it; it is in
+    /// service (constant labels fixed) once the server starts.
     /// </summary>
+    public StatsSource Source { get; }
+
+    /// <summary>Forwards to <see cref="StatsSource.AddConstantLabel"/>: a label every Prometheus sample carries.</summary>
     /// <param name="name">A label name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), not starting with <c>__</c>, and not <c>le</c> or <c>quantile</c>.</param>
     /// <param name="value">Any text; it is escaped as Prometheus requires.</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
-    /// <exception cref="InvalidOperationException">The server has started.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer AddConstantLabel(string name, string value)
-    {
-        lock (_lock)
-        {
-            ThrowIfConfigurationLocked($"add the constant label '{name}'");
-        }
+    /// <exception cref="InvalidOperationException">The source is in service already (the server has started).</exception>
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer AddConstantLabel(string name, string value) => Forward(Source.AddConstantLabel(name, value));
 
-        Registry.AddConstantLabel(name, value);
-        return this;
-    }
-
-    /// <summary>
-    /// What this server's handlers export beside the runtime snapshot (published values, the app's meters) and the
-    /// runtime probe they share. <see cref="Publish(string, Func{long})"/>, <see cref="ExportMeters"/> and
-    /// <see cref="MaxSeriesPerInstrument"/> forward to it; give it to a handler you build yourself so that handler shows
-    /// the same: <c>Handle("/api/stats", new RuntimeStatsHandler(options, server.Registry))</c>. The server disposes it.
-    /// </summary>
-    public StatsRegistry Registry
-    {
-        get
-        {
-            // Created on first use and shared by every handler this server makes; disposed in Release.
-            StatsRegistry? registry = Volatile.Read(ref _registry);
-            if (registry is null)
-            {
-                var created = new StatsRegistry(Report);
-                registry = Interlocked.CompareExchange(ref _registry, created, null) ?? created;
-            }
-
-            return registry;
-        }
-    }
-
-    /// <summary>
-    /// Exports the app's own <see cref="System.Diagnostics.Metrics.Meter"/>s on <see cref="Registry"/>: every counter,
-    /// up-down counter, gauge, histogram and observable instrument of the meters named shows in the JSON document
-    /// (<c>meters</c>) and in the Prometheus output. See <see cref="StatsRegistry.ExportMeters"/>.
-    /// </summary>
-    /// <param name="meterNames">
-    /// Meter names: exact (<c>"MyApp"</c>), or a prefix ending in <c>*</c> (<c>"MyApp.*"</c> matches <c>MyApp.Orders</c>;
-    /// <c>"*"</c> matches every meter). Call again to add more.
-    /// </param>
+    /// <summary>Forwards to <see cref="StatsSource.ExportMeters"/>: the app's own meters in every output.</summary>
+    /// <param name="meterNames">Meter names: exact (<c>"MyApp"</c>), or a prefix ending in <c>*</c> (<c>"MyApp.*"</c>).</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="meterNames"/> or one of its names is null.</exception>
     /// <exception cref="ArgumentException">No name is given, a name is empty, or <c>*</c> appears other than at the end.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer ExportMeters(params string[] meterNames)
-    {
-        ThrowIfDisposed();
-        Registry.ExportMeters(meterNames);
-        return this;
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer ExportMeters(params string[] meterNames) => Forward(Source.ExportMeters(meterNames));
 
-    /// <summary>
-    /// Records every garbage collection from the runtime's own GC events: <c>gc_pause</c> then lists every collection's
-    /// pause (newest first, up to 256) with <c>gc_pause_gen</c>, <c>gc_pause_reason</c> and <c>gc_pause_num</c> beside it,
-    /// and the Prometheus output gains the <c>dotnet_gc_pause_seconds</c> histogram and collections by reason. Off by
-    /// default; callable before or after start; idempotent.
-    /// </summary>
-    /// <remarks>
-    /// One in-process <see cref="System.Diagnostics.Tracing.EventListener"/> serves every server of the process that enables
-    /// this, and stops with the last of them to be disposed.
-    /// <para>Cost: 100-250 us of CPU and 7 KB of allocation per collection, nearly all of it the runtime's own cost of
-    /// delivering GC events to any in-process listener (19 events per gen0 collection, each written on the collecting
-    /// thread and decoded with boxed fields on the runtime's dispatch thread); this library's share is about 0.1 us.
-    /// Below about 40 collections a second that is under 1%; a representative workload at ~180 gen0 collections a second
-    /// ran 2-6% slower with it on, and one that collects thousands of times a second about twice as slow. Check the
-    /// rate of <c>gc_num</c> first; see docs/gc-events.md.</para>
-    /// </remarks>
+    /// <summary>Forwards to <see cref="StatsSource.EnableGcEvents"/>: every collection's pause, generation and reason (see there for its cost).</summary>
     /// <returns>This server, for chaining.</returns>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer EnableGcEvents()
-    {
-        ThrowIfDisposed();
-        Registry.EnableGcEvents();
-        return this;
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer EnableGcEvents() => Forward(Source.EnableGcEvents());
 
-    /// <summary>
-    /// The most series (distinct tag sets) kept per exported instrument: 1,000 by default; see
-    /// <see cref="StatsRegistry.MaxSeriesPerInstrument"/>. Applies to series created after it is set.
-    /// </summary>
+    /// <summary>Forwards to <see cref="StatsSource.MaxSeriesPerInstrument"/>: the most series kept per exported instrument.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not between 1 and 1,000,000.</exception>
     public int MaxSeriesPerInstrument
     {
-        get => Registry.MaxSeriesPerInstrument;
-        set => Registry.MaxSeriesPerInstrument = value;
+        get => Source.MaxSeriesPerInstrument;
+        set => Source.MaxSeriesPerInstrument = value;
     }
 
-    /// <summary>
-    /// Publishes an integer on <see cref="Registry"/>, like Go's <c>expvar.Publish</c>: <paramref name="value"/> is called
-    /// at each request and its result shows under <c>published</c> in the JSON document and as a gauge named
-    /// <paramref name="name"/> in the Prometheus output. A callback that throws is left out of that response and
-    /// reported to <see cref="OnError"/>.
-    /// </summary>
+    /// <summary>Forwards to <see cref="StatsSource.Publish(string, Func{long})"/>: an integer read at each request, like Go's <c>expvar.Publish</c>.</summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>queue_depth</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread, so it must be thread-safe and quick.</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix (<c>process_</c>, <c>dotnet_</c>, <c>statshandler_</c>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer Publish(string name, Func<long> value)
-    {
-        ThrowIfDisposed();
-        Registry.Publish(name, value);
-        return this;
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer Publish(string name, Func<long> value) => Forward(Source.Publish(name, value));
 
-    /// <summary>Publishes a floating-point number; see <see cref="Publish(string, Func{long})"/>. NaN and infinities are <c>null</c> in JSON.</summary>
-    /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>hit_ratio</c>.</param>
+    /// <summary>Forwards to <see cref="StatsSource.Publish(string, Func{double})"/>: a floating-point number.</summary>
+    /// <param name="name">A Prometheus-safe name, such as <c>hit_ratio</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread.</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer Publish(string name, Func<double> value)
-    {
-        ThrowIfDisposed();
-        Registry.Publish(name, value);
-        return this;
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer Publish(string name, Func<double> value) => Forward(Source.Publish(name, value));
 
-    /// <summary>Publishes a boolean; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is a gauge of 1 or 0.</summary>
-    /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>ready</c>.</param>
+    /// <summary>Forwards to <see cref="StatsSource.Publish(string, Func{bool})"/>: a boolean.</summary>
+    /// <param name="name">A Prometheus-safe name, such as <c>ready</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread.</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer Publish(string name, Func<bool> value)
-    {
-        ThrowIfDisposed();
-        Registry.Publish(name, value);
-        return this;
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer Publish(string name, Func<bool> value) => Forward(Source.Publish(name, value));
 
-    /// <summary>
-    /// Publishes a string; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is an info family,
-    /// <c>name_info{value="..."} 1</c> (left out while the callback returns null): a build version or commit, say.
-    /// </summary>
-    /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>build_commit</c>.</param>
+    /// <summary>Forwards to <see cref="StatsSource.Publish(string, Func{string})"/>: a string (an info family in Prometheus).</summary>
+    /// <param name="name">A Prometheus-safe name, such as <c>build_commit</c>.</param>
     /// <param name="value">Returns the current value (null is written as <c>null</c>); called on a request's thread.</param>
     /// <returns>This server, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
-    public StatsServer Publish(string name, Func<string?> value)
-    {
-        ThrowIfDisposed();
-        Registry.Publish(name, value);
-        return this;
-    }
-
-    private StatsRegistry? _registry;
-
-    private void ThrowIfDisposed()
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_state == ServerState.Disposed, this);
-        }
-    }
+    /// <exception cref="ObjectDisposedException">The server, and so its source, has been disposed.</exception>
+    public StatsServer Publish(string name, Func<string?> value) => Forward(Source.Publish(name, value));
 
     /// <summary>
     /// Sets the callback that receives every error the server handles by itself: a handler that threw (wrapped in a
@@ -528,6 +435,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
             (HttpListener listener, int port) = new ListenerBinder(_address).Bind();
             Limits.Freeze();
+            Source.MarkInService();
             _listener = listener;
             Volatile.Write(ref _port, port);
             _dispatcher = new RequestDispatcher(listener, _routes, _access, Limits, Report);
@@ -540,8 +448,17 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Starts the server if it has not started, then completes when it stops: through <see cref="StopAsync"/>, disposal,
-    /// or <paramref name="cancellationToken"/>, which stops the server gracefully (not an error).
+    /// <paramref name="cancellationToken"/>, or a stop signal (Ctrl+C, <c>docker stop</c>, systemd), each of which stops
+    /// the server gracefully (not an error).
     /// </summary>
+    /// <remarks>
+    /// <para>While it runs, SIGINT (Ctrl+C), SIGTERM and SIGQUIT (on Windows: Ctrl+C, Ctrl+Break, closing the console) start a
+    /// graceful <see cref="StopAsync"/> instead of ending the process: requests in flight finish, then this method returns
+    /// and the app's <c>Main</c> carries on to its end. A second signal during the drain takes the default action and ends
+    /// the process at once. So <c>await server.ListenAndServeAsync();</c> needs no <c>Console.CancelKeyPress</c> handler.
+    /// The registration ends when the method returns; <see cref="StartAsync"/> registers nothing, so a Generic Host (which
+    /// handles the signals itself) or an app with its own handlers keeps them.</para>
+    /// </remarks>
     /// <param name="cancellationToken">Stops the server when cancelled.</param>
     /// <returns>A task that completes when the server has stopped.</returns>
     /// <exception cref="HttpListenerException">The server could not start; see <see cref="StartAsync"/>.</exception>
@@ -568,6 +485,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
         using CancellationTokenRegistration registration = cancellationToken.Register(
             static state => _ = ((StatsServer)state!).StopAsync(), this);
+        using StopSignals signals = StopSignals.Register(() => _ = StopAsync());
         await _stopped.Task.ConfigureAwait(false);
     }
 
@@ -716,7 +634,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         }
 
         _routes.DisposeOwned();
-        Volatile.Read(ref _registry)?.Dispose();
+        Source.Dispose();
         dispatcher?.Dispose();
     }
 
@@ -738,6 +656,22 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
             Trace.TraceError($"StatsServer error callback threw: {callbackFailure}");
         }
     }
+
+    /// <summary>Mounts what <paramref name="create"/> makes on <paramref name="pattern"/>, before the start only.</summary>
+    private StatsServer Mount(string pattern, Func<IStatsHandler> create, bool owned)
+    {
+        RouteTable.Validate(pattern);
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked($"mount '{pattern}'");
+            _routes.Add(pattern, create, owned);
+        }
+
+        return this;
+    }
+
+    /// <summary>Returns this server after a forward: the source has applied its own rules.</summary>
+    private StatsServer Forward(StatsSource _) => this;
 
     private void ThrowIfConfigurationLocked(string what)
     {

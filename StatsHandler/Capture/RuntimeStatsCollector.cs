@@ -6,7 +6,8 @@ namespace StatsHandler;
 /// </summary>
 /// <remarks>
 /// Each collector keeps its own history, so two collectors (or a collector and a server) never steal each other's
-/// deltas. It counts first-chance exceptions from its creation on. Thread-safe. Dispose it to stop counting.
+/// deltas. Its exception count starts when its probe is created: its own, at its creation; or a source's, when the
+/// source's first handler or collector was created. Thread-safe. Dispose it to stop counting.
 /// </remarks>
 public sealed class RuntimeStatsCollector : IDisposable
 {
@@ -25,6 +26,22 @@ public sealed class RuntimeStatsCollector : IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rateInterval"/> is not between 1 ms and 1 hour.</exception>
     public RuntimeStatsCollector(TimeProvider? timeProvider = null, TimeSpan? rateInterval = null)
         : this(timeProvider, rateInterval, new RuntimeProbe())
+    {
+    }
+
+    /// <summary>
+    /// Creates a collector that reads <paramref name="source"/>'s runtime probe, the one its handlers read, so its counts
+    /// (<see cref="RuntimeStats.ExceptionCount"/> among them) agree with theirs: <c>new RuntimeStatsCollector(server.Source)</c>.
+    /// It keeps its own rate history; disposing it leaves the source's probe open.
+    /// </summary>
+    /// <param name="source">The source whose probe to read.</param>
+    /// <param name="timeProvider">The clock for timestamps and rates; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="rateInterval">The interval rates cover; <see cref="DefaultRateInterval"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rateInterval"/> is not between 1 ms and 1 hour.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="source"/> has been disposed.</exception>
+    public RuntimeStatsCollector(StatsSource source, TimeProvider? timeProvider = null, TimeSpan? rateInterval = null)
+        : this(timeProvider, rateInterval, (source ?? throw new ArgumentNullException(nameof(source))).Probe())
     {
     }
 

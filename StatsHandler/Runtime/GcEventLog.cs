@@ -102,7 +102,7 @@ internal sealed class GcEventLog
     }
 }
 
-/// <summary>An immutable copy of a <see cref="GcEventLog"/>, with its JSON arrays rendered once.</summary>
+/// <summary>An immutable copy of a <see cref="GcEventLog"/>; the same instance between two collections, so a format may key its cache on it.</summary>
 internal sealed class GcEventSnapshot
 {
     public GcEventSnapshot(long version, GcCollection[] recent, long[] buckets, long count, double pauseSum, (string Reason, long Count)[] reasons)
@@ -135,7 +135,4 @@ internal sealed class GcEventSnapshot
 
     /// <summary>Collections by reason, only the reasons seen, in the runtime's order.</summary>
     public (string Reason, long Count)[] Reasons { get; }
-
-    /// <summary>Where the JSON writer keeps what it rendered from this snapshot, so it renders once per collection.</summary>
-    public object? FormatCache { get; set; }
 }

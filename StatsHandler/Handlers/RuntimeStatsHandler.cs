@@ -10,39 +10,36 @@ namespace StatsHandler;
 /// <remarks>
 /// Each handler keeps its own sample history, so rates do not depend on how many clients poll it, or on other handlers.
 /// <see cref="StatsServer.Handle(string)"/> creates and disposes one for you; dispose one you create yourself.
+/// Per request: one capture (<see cref="StatsSnapshot"/>), then the JSON writer, then the response.
 /// </remarks>
 public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
 {
     private readonly JsonBufferPool _buffers = new();
-    private readonly JsonWriterCache _cache = new();
-    private readonly RuntimeStatsCollector _collector;
+    private readonly JsonStatsWriter _writer = new();
+    private readonly StatsCapture _capture;
     private readonly RuntimeStatsHandlerOptions _options;
-    private readonly StatsRegistry? _registry;
 
     /// <summary>Creates a handler that writes the runtime statistics only, read by a probe of its own.</summary>
     /// <param name="options">Output and sampling options; the defaults when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
     public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options = null)
-        : this(options, null)
+        : this(null, options)
     {
     }
 
     /// <summary>
-    /// Creates a handler that also writes <paramref name="registry"/>'s meters and published values, and reads the
-    /// runtime probe the registry's other handlers read (so their counts agree), for example
-    /// <c>new RuntimeStatsHandler(new RuntimeStatsHandlerOptions { Indented = true }, server.Registry)</c>.
+    /// Creates a handler that also writes <paramref name="source"/>'s meters and published values, and reads the
+    /// runtime probe the source's other handlers read (so their counts agree), for example
+    /// <c>new RuntimeStatsHandler(server.Source, new RuntimeStatsHandlerOptions { Indented = true })</c>.
     /// </summary>
+    /// <param name="source">The exports to write and the probe to share; none (a probe of its own) when null.</param>
     /// <param name="options">Output and sampling options; the defaults when null.</param>
-    /// <param name="registry">The exports to write and the probe to share; none (a probe of its own) when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options' rate interval is out of range.</exception>
-    /// <exception cref="ObjectDisposedException"><paramref name="registry"/> has been disposed.</exception>
-    public RuntimeStatsHandler(RuntimeStatsHandlerOptions? options, StatsRegistry? registry)
+    /// <exception cref="ObjectDisposedException"><paramref name="source"/> has been disposed.</exception>
+    public RuntimeStatsHandler(StatsSource? source, RuntimeStatsHandlerOptions? options = null)
     {
         _options = options ?? new RuntimeStatsHandlerOptions();
-        _collector = registry is null
-            ? new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval)
-            : new RuntimeStatsCollector(_options.TimeProvider, _options.RateInterval, registry.Probe());
-        _registry = registry;
+        _capture = new StatsCapture(source, _options.TimeProvider, _options.RateInterval);
     }
 
     /// <summary>Serves one request with a fresh snapshot.</summary>
@@ -66,13 +63,20 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
         }
     }
 
-    /// <summary>Takes a snapshot and writes the response body into a pooled buffer; return the lease when sent.</summary>
+    /// <summary>Captures a snapshot and writes the response body into a pooled buffer; return the lease when sent.</summary>
     internal JsonBufferPool.Lease Render(bool indented)
     {
-        _registry?.Meters?.Observe();
-        RuntimeStats stats = _collector.Capture();
+        StatsSnapshot snapshot = _capture.Take();
         JsonBufferPool.Lease lease = _buffers.Rent(indented);
-        RuntimeStatsJsonWriter.Write(lease.Writer, in stats, _registry, _cache);
+        try
+        {
+            _writer.Write(lease.Writer, snapshot);
+        }
+        finally
+        {
+            _capture.Return(snapshot);
+        }
+
         lease.Writer.Flush();
         if (_options.NewLineTerminated)
         {
@@ -85,6 +89,6 @@ public sealed class RuntimeStatsHandler : IStatsHandler, IDisposable
     /// <summary>Gives back a buffer <see cref="Render"/> lent.</summary>
     internal void Return(JsonBufferPool.Lease lease) => _buffers.Return(lease);
 
-    /// <summary>Stops the handler's exception counting and closes the handles it keeps open (a registry's shared probe stays open). Idempotent.</summary>
-    public void Dispose() => _collector.Dispose();
+    /// <summary>Stops the handler's exception counting and closes the handles it keeps open (a source's shared probe stays open). Idempotent.</summary>
+    public void Dispose() => _capture.Dispose();
 }

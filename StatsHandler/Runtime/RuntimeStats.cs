@@ -4,6 +4,8 @@ namespace StatsHandler;
 /// One immutable snapshot of the process's runtime statistics: one property per key of the JSON document.
 /// </summary>
 /// <remarks>
+/// <para>The JSON methods (<see cref="WriteJson"/>, <see cref="ToJson"/>, <see cref="ToString"/>) are in the Json room,
+/// Json/RuntimeStats.Json.cs, so the runtime probes use no format.</para>
 /// <para>Take one with <see cref="RuntimeStatsCollector.Capture"/>; write it with <see cref="WriteJson(System.Text.Json.Utf8JsonWriter)"/>
 /// or <see cref="ToJson(bool)"/>. It is a struct, like <see cref="GCMemoryInfo"/>, so that serving a request allocates nothing.</para>
 /// <para>Heap figures (<c>Heap*</c>, <see cref="MemoryCommittedBytes"/>, <see cref="MemoryLoadBytes"/>) are as of the last
@@ -11,7 +13,7 @@ namespace StatsHandler;
 /// <para>Rates (<c>*PerSecond</c>, <see cref="CpuUsagePercent"/>, <see cref="GcPausePercent"/>) cover the last
 /// <see cref="RateIntervalSeconds"/>; they are always finite and never negative.</para>
 /// </remarks>
-public readonly struct RuntimeStats
+public readonly partial struct RuntimeStats
 {
     /// <summary>When the snapshot was taken (<c>time</c>, unix nanoseconds in JSON).</summary>
     public DateTimeOffset Time { get; init; }
@@ -181,25 +183,13 @@ public readonly struct RuntimeStats
     /// <summary>Assemblies loaded (<c>assembly_num</c>).</summary>
     public int AssemblyCount { get; init; }
 
-    /// <summary>First-chance exceptions thrown since the collector (and so the server) was created (<c>exception_num</c>).</summary>
+    /// <summary>
+    /// First-chance exceptions thrown since the probe began counting (<c>exception_num</c>): at the creation of the first
+    /// handler or collector reading its stats source (on a server, when its first stats handler was mounted), or of a
+    /// handler or collector with a probe of its own.
+    /// </summary>
     public long ExceptionCount { get; init; }
 
     /// <summary>The interval in seconds that every rate in this snapshot covers (<c>rate_interval_seconds</c>).</summary>
     public double RateIntervalSeconds { get; init; }
-
-    /// <summary>Writes the snapshot as one JSON object, keys in the documented order.</summary>
-    /// <param name="writer">The writer to write to; its options decide indentation.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
-    public void WriteJson(System.Text.Json.Utf8JsonWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        RuntimeStatsJsonWriter.Write(writer, in this);
-    }
-
-    /// <summary>Returns the snapshot as a JSON string, keys in the documented order.</summary>
-    /// <param name="indented">True to indent the output for people to read.</param>
-    public string ToJson(bool indented = false) => RuntimeStatsJsonWriter.ToJson(in this, indented);
-
-    /// <inheritdoc />
-    public override string ToString() => ToJson();
 }

@@ -1,15 +1,20 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace StatsHandler;
 
 /// <summary>
-/// Writes a server's exported meters (<c>meters</c>) and published values (<c>published</c>) after the runtime keys.
-/// NaN and infinite values are written as <c>null</c>, so the document stays valid JSON.
+/// Writes a <see cref="StatsSnapshot"/> as the JSON document: the runtime keys (<see cref="RuntimeStatsJsonWriter"/>),
+/// then the exported meters (<c>meters</c>) and the published values (<c>published</c>). A pure function of the
+/// snapshot, except for what it encodes once and keeps in its own tables, keyed by instrument, series and published
+/// value (never on them). A number that is not finite is written as <c>null</c>, here as in the runtime keys.
+/// One per handler; thread-safe.
 /// </summary>
-internal static class ExportsJsonWriter
+internal sealed class JsonStatsWriter
 {
     private static readonly JsonEncodedText MetersKey = JsonEncodedText.Encode("meters");
     private static readonly JsonEncodedText PublishedKey = JsonEncodedText.Encode("published");
@@ -32,72 +37,109 @@ internal static class ExportsJsonWriter
     private static readonly JsonEncodedText P90Key = JsonEncodedText.Encode("p90");
     private static readonly JsonEncodedText P99Key = JsonEncodedText.Encode("p99");
 
-    /// <summary>
-    /// Writes <c>meters</c> when the server exports meters, then <c>published</c> when it has published values. A
-    /// published value whose callback throws is left out and reported.
-    /// </summary>
-    public static void Write(Utf8JsonWriter w, StatsRegistry exports)
+    private readonly ConditionalWeakTable<Instrument, JsonInstrument> _instruments = [];
+    private readonly ConditionalWeakTable<KeyValuePair<string, string>[], KeyValuePair<JsonEncodedText, JsonEncodedText>[]> _tags = [];
+    private readonly ConditionalWeakTable<PublishedValue, StrongBox<JsonEncodedText>> _publishedNames = [];
+
+    /// <summary>The last <c>gc_pause</c> array formatted, and the array it was formatted from.</summary>
+    private CachedForm<double[], byte[]>? _pauses;
+
+    /// <summary>The last GC event arrays formatted, and the log snapshot they were formatted from.</summary>
+    private CachedForm<GcEventSnapshot, byte[][]>? _gcEvents;
+
+    /// <summary>Writes the whole document.</summary>
+    public void Write(Utf8JsonWriter w, StatsSnapshot snapshot)
     {
-        MeterBridge? meters = exports.Meters;
-        if (meters is not null)
+        w.WriteStartObject();
+        RuntimeStats stats = snapshot.Runtime;
+        RuntimeStatsJsonWriter.WriteFields(w, in stats, this, snapshot.GcEvents);
+        if (snapshot.ExportsMeters)
         {
             w.WriteStartArray(MetersKey);
-            foreach (InstrumentState instrument in meters.Instruments)
+            foreach (ref readonly InstrumentSnapshot instrument in snapshot.Instruments)
             {
-                WriteInstrument(w, instrument);
+                WriteInstrument(w, in instrument);
             }
 
             w.WriteEndArray();
         }
 
-        PublishedValue[] published = exports.Published;
-        if (published.Length == 0)
+        ReadOnlySpan<PublishedSnapshot> published = snapshot.Published;
+        if (!published.IsEmpty)
         {
-            return;
-        }
-
-        w.WriteStartObject(PublishedKey);
-        foreach (PublishedValue value in published)
-        {
-            if (!value.TryRead(out PublishedReading reading, out Exception? error))
+            w.WriteStartObject(PublishedKey);
+            foreach (ref readonly PublishedSnapshot value in published)
             {
-                exports.Report(error!);
-                continue;
+                WritePublished(w, in value);
             }
 
-            w.WritePropertyName(value.JsonName);
-            switch (reading.Kind)
-            {
-                case PublishedKind.Integer:
-                    w.WriteNumberValue(reading.Integer);
-                    break;
-                case PublishedKind.Number:
-                    Number(w, reading.Number);
-                    break;
-                case PublishedKind.Boolean:
-                    w.WriteBooleanValue(reading.Integer != 0);
-                    break;
-                default:
-                    if (reading.Text is null)
-                    {
-                        w.WriteNullValue();
-                    }
-                    else
-                    {
-                        w.WriteStringValue(reading.Text);
-                    }
-
-                    break;
-            }
+            w.WriteEndObject();
         }
 
         w.WriteEndObject();
     }
 
-    private static void WriteInstrument(Utf8JsonWriter w, InstrumentState instrument)
+    /// <summary>The <c>gc_pause</c> array's bytes for <paramref name="pauses"/>, formatted when the probe hands out a new array.</summary>
+    internal byte[] PauseArray(double[] pauses)
+    {
+        CachedForm<double[], byte[]>? entry = Volatile.Read(ref _pauses);
+        if (entry is null || !ReferenceEquals(entry.Source, pauses))
+        {
+            entry = new CachedForm<double[], byte[]>(pauses, RuntimeStatsJsonWriter.PauseArray(pauses));
+            Volatile.Write(ref _pauses, entry);
+        }
+
+        return entry.Form;
+    }
+
+    /// <summary>The GC event arrays for <paramref name="snapshot"/>, formatted once per collection (the log hands out one snapshot between collections).</summary>
+    internal byte[][] GcEventArrays(GcEventSnapshot snapshot)
+    {
+        CachedForm<GcEventSnapshot, byte[][]>? entry = Volatile.Read(ref _gcEvents);
+        if (entry is null || !ReferenceEquals(entry.Source, snapshot))
+        {
+            entry = new CachedForm<GcEventSnapshot, byte[][]>(snapshot, GcEventJsonWriter.Render(snapshot.Recent));
+            Volatile.Write(ref _gcEvents, entry);
+        }
+
+        return entry.Form;
+    }
+
+    private void WritePublished(Utf8JsonWriter w, in PublishedSnapshot value)
+    {
+        StrongBox<JsonEncodedText> name = _publishedNames.TryGetValue(value.Source, out StrongBox<JsonEncodedText>? known)
+            ? known
+            : _publishedNames.GetValue(value.Source, static v => new StrongBox<JsonEncodedText>(JsonEncodedText.Encode(v.Name)));
+        w.WritePropertyName(name.Value);
+        switch (value.Kind)
+        {
+            case PublishedKind.WholeNumber:
+                w.WriteNumberValue(value.WholeNumber);
+                break;
+            case PublishedKind.Number:
+                Number(w, value.Number);
+                break;
+            case PublishedKind.Boolean:
+                w.WriteBooleanValue(value.Boolean);
+                break;
+            default:
+                if (value.Text is null)
+                {
+                    w.WriteNullValue();
+                }
+                else
+                {
+                    w.WriteStringValue(value.Text);
+                }
+
+                break;
+        }
+    }
+
+    private void WriteInstrument(Utf8JsonWriter w, in InstrumentSnapshot instrument)
     {
         // The instrument's text is encoded on its first scrape and kept, so a scrape escapes no string twice.
-        JsonInstrument form = instrument.JsonForm ??= new JsonInstrument(instrument);
+        JsonInstrument form = _instruments.TryGetValue(instrument.Instrument, out JsonInstrument? known) ? known : Encode(instrument);
         w.WriteStartObject();
         w.WriteString(MeterKey, form.Meter);
         w.WriteString(NameKey, form.Name);
@@ -106,25 +148,19 @@ internal static class ExportsJsonWriter
         w.WriteString(UnitKey, form.Unit);
         w.WriteString(DescriptionKey, form.Description);
         w.WriteNumber(DroppedKey, instrument.DroppedSeries);
-        bool histogram = instrument.Kind == MeterInstrumentKind.Histogram;
+        bool histogram = instrument.Kind == InstrumentKind.Histogram;
         if (histogram)
         {
-            // The bounds never change: formatted on the first scrape, with the instrument's text.
             w.WritePropertyName(BoundsKey);
-            w.WriteRawValue(form.Bounds ??= OneLineArray(instrument.Bounds), skipInputValidation: true);
+            w.WriteRawValue(form.Bounds, skipInputValidation: true);
         }
 
         w.WriteStartArray(SeriesKey);
-        int bucketCount = histogram ? instrument.Bounds.Length + 1 : 0;
-        long[]? rented = bucketCount > 64 ? ArrayPool<long>.Shared.Rent(bucketCount) : null;
-        Span<long> buckets = rented is null ? stackalloc long[bucketCount] : rented.AsSpan(0, bucketCount);
-
-        // No lock: each series' figures are copied as they are written, so a scrape never makes a Record wait.
-        foreach (MeterSeries series in instrument.Series)
+        foreach (ref readonly SeriesSnapshot series in instrument.Series)
         {
             w.WriteStartObject();
             w.WriteStartObject(TagsKey);
-            foreach (KeyValuePair<JsonEncodedText, JsonEncodedText> tag in series.JsonTags ??= JsonInstrument.EncodeTags(series.Tags))
+            foreach (KeyValuePair<JsonEncodedText, JsonEncodedText> tag in TagsOf(in series))
             {
                 w.WriteString(tag.Key, tag.Value);
             }
@@ -132,14 +168,14 @@ internal static class ExportsJsonWriter
             w.WriteEndObject();
             if (histogram)
             {
-                long count = series.ReadHistogram(buckets, out double sum);
-                w.WriteNumber(CountKey, count);
+                ReadOnlySpan<long> buckets = series.BucketCounts;
+                w.WriteNumber(CountKey, series.Count);
                 w.WritePropertyName(SumKey);
-                Number(w, sum);
+                Number(w, series.Sum);
 
-                // Estimates over everything recorded since the start, with the buckets' resolution, from this one copy.
+                // Estimates over everything recorded since the start, with the buckets' resolution.
                 w.WritePropertyName(MeanKey);
-                Estimate(w, HistogramEstimates.Mean(sum, count));
+                Estimate(w, HistogramEstimates.Mean(series.Sum, series.Count));
                 w.WritePropertyName(P50Key);
                 Estimate(w, HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets));
                 w.WritePropertyName(P90Key);
@@ -157,14 +193,26 @@ internal static class ExportsJsonWriter
             w.WriteEndObject();
         }
 
-        if (rented is not null)
-        {
-            ArrayPool<long>.Shared.Return(rented);
-        }
-
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    private KeyValuePair<JsonEncodedText, JsonEncodedText>[] TagsOf(in SeriesSnapshot series)
+    {
+        KeyValuePair<string, string>[] tags = series.TagArray;
+        if (tags.Length == 0)
+        {
+            return [];
+        }
+
+        return _tags.TryGetValue(tags, out KeyValuePair<JsonEncodedText, JsonEncodedText>[]? known)
+            ? known
+            : _tags.GetValue(tags, static t => JsonInstrument.EncodeTags(t));
+    }
+
+    // The miss apart, so the hit path allocates no closure.
+    private JsonInstrument Encode(InstrumentSnapshot instrument) =>
+        _instruments.GetValue(instrument.Instrument, _ => new JsonInstrument(in instrument, OneLineArray(instrument.Bounds)));
 
     /// <summary>
     /// Writes the doubles, or else the longs, as one compact array, so <c>?pp=1</c> keeps it on one line as it keeps
@@ -256,7 +304,8 @@ internal static class ExportsJsonWriter
         }
     }
 
-    private static void Number(Utf8JsonWriter w, double value)
+    /// <summary>Writes a number, or <c>null</c> for NaN and the infinities: the document's one rule for numbers that are not finite.</summary>
+    internal static void Number(Utf8JsonWriter w, double value)
     {
         // JSON has no NaN or Infinity; null says "no number" and keeps every parser happy.
         if (double.IsFinite(value))

@@ -1,28 +1,28 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
 
 namespace StatsHandler;
 
 /// <summary>
-/// What the handlers export beside the runtime snapshot: published values (Go's <c>expvar.Publish</c>) and the app's
-/// own <see cref="System.Diagnostics.Metrics.Meter"/>s, plus the runtime probe the handlers share, so every endpoint
-/// given one registry shows the same values and the same counts (<c>exception_num</c> and <c>dotnet_exceptions_total</c>).
+/// What the handlers capture from: the runtime probe they share (so every endpoint shows the same counts, the JSON
+/// <c>exception_num</c> and Prometheus's <c>dotnet_exceptions_total</c> alike), the GC events, published values (Go's
+/// <c>expvar.Publish</c>), the app's own <see cref="System.Diagnostics.Metrics.Meter"/>s, the Prometheus constant labels,
+/// and where the app's callbacks' errors go.
 /// </summary>
 /// <remarks>
-/// <para>Every <see cref="StatsServer"/> has one, <see cref="StatsServer.Registry"/>: its <c>Publish</c>,
-/// <c>ExportMeters</c> and <c>MaxSeriesPerInstrument</c> forward to it and the handlers it mounts read it. Give it to a
-/// handler you build yourself to combine options and exports:
-/// <c>server.Handle("/api/stats", new RuntimeStatsHandler(options, server.Registry))</c>. A registry you create is yours
-/// to dispose; the server disposes its own.</para>
-/// <para>Thread-safe. Values and meters may be added while handlers serve; they show from the next request on.</para>
+/// <para>Every <see cref="StatsServer"/> has one, <see cref="StatsServer.Source"/>; the server's <c>Publish</c>,
+/// <c>ExportMeters</c>, <c>EnableGcEvents</c>, <c>AddConstantLabel</c> and <c>MaxSeriesPerInstrument</c> are plain
+/// forwards to it, so the rules below are the same through either door. Give it to a handler you build yourself
+/// (<c>new RuntimeStatsHandler(server.Source, options)</c>) or to a <see cref="RuntimeStatsCollector"/> so they read the
+/// same probe. A source you create is yours to dispose; the server disposes its own.</para>
+/// <para>The rules: values, meters and GC events may be added at any time and show from the next request on; constant
+/// labels only until the source is in service (its server has started, or a handler has captured from it), so a series
+/// keeps its identity; after <see cref="Dispose"/> every change throws <see cref="ObjectDisposedException"/>.</para>
+/// <para>Thread-safe.</para>
 /// </remarks>
-public sealed class StatsRegistry : IDisposable
+public sealed class StatsSource : IDisposable
 {
     /// <summary>The series cap per instrument when none is set.</summary>
     public const int DefaultMaxSeriesPerInstrument = 1000;
-
-    /// <summary>Prefixes of the built-in Prometheus families; published names may not start with them.</summary>
-    internal static readonly FrozenSet<string> ReservedPrefixes = FrozenSet.ToFrozenSet(["process_", "dotnet_", "statshandler_"], StringComparer.Ordinal);
 
     private readonly Lock _lock = new();
     private readonly Action<Exception>? _fallbackReport;
@@ -32,17 +32,18 @@ public sealed class StatsRegistry : IDisposable
     private SharedRuntimeProbe? _probe;
     private GcEventLog? _gcEvents;
     private IDisposable? _gcSubscription;
-    private ConstantLabels _constantLabels = ConstantLabels.None;
+    private KeyValuePair<string, string>[] _constantLabels = [];
     private int _maxSeries = DefaultMaxSeriesPerInstrument;
+    private bool _inService;
     private bool _disposed;
 
-    /// <summary>Creates an empty registry.</summary>
-    public StatsRegistry()
+    /// <summary>Creates an empty source, with no probe until a handler or collector first reads it.</summary>
+    public StatsSource()
     {
     }
 
     /// <param name="report">Where errors in user callbacks go unless <see cref="OnError"/> says otherwise: the server's error callback.</param>
-    internal StatsRegistry(Action<Exception> report) => _fallbackReport = report;
+    internal StatsSource(Action<Exception> report) => _fallbackReport = report;
 
     /// <summary>
     /// The most series (distinct tag sets) kept per exported instrument: 1,000 by default. Measurements with a new tag
@@ -74,15 +75,18 @@ public sealed class StatsRegistry : IDisposable
     /// <summary>Every collection's pause, generation and reason, once <see cref="EnableGcEvents"/> has been called.</summary>
     internal GcEventLog? GcEvents => Volatile.Read(ref _gcEvents);
 
+    /// <summary>The labels every Prometheus sample gets, in the order added. Never modified: replaced.</summary>
+    internal KeyValuePair<string, string>[] ConstantLabelArray => Volatile.Read(ref _constantLabels);
+
     /// <summary>
     /// Sets the callback that receives errors of the app's callbacks (a published value's or an observable instrument's):
-    /// the value is left out of that response and the error passed here. Without one, a server's registry reports to
-    /// <see cref="StatsServer.OnError"/> and another registry writes a <see cref="Trace"/> warning.
+    /// the value is left out of that response and the error passed here. Without one, a server's source reports to
+    /// <see cref="StatsServer.OnError"/> and another source writes a <see cref="Trace"/> warning.
     /// </summary>
     /// <param name="callback">Called on the request's thread; an exception it throws is traced and otherwise ignored.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="callback"/> is null.</exception>
-    public StatsRegistry OnError(Action<Exception> callback)
+    public StatsSource OnError(Action<Exception> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
         Volatile.Write(ref _onError, callback);
@@ -90,23 +94,39 @@ public sealed class StatsRegistry : IDisposable
     }
 
     /// <summary>
-    /// Adds a label that every Prometheus sample of this registry's handlers carries, built-in families and the app's
-    /// alike: <c>AddConstantLabel("service", "orders")</c>. Set it once, before the first scrape, so series keep their
-    /// identity. A sample that already has a label of that name (such as <c>dotnet_runtime_info</c>'s <c>version</c>)
-    /// keeps its own. The JSON document is not changed.
+    /// Adds a label that every Prometheus sample of this source's handlers carries, built-in families and the app's
+    /// alike: <c>AddConstantLabel("service", "orders")</c>. Only before the source is in service (its server started, or
+    /// a handler captured from it), so series keep their identity. A sample that already has a label of that name (such
+    /// as <c>dotnet_runtime_info</c>'s <c>version</c>) keeps its own. The JSON document is not changed.
     /// </summary>
     /// <param name="name">A label name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), not starting with <c>__</c>, and not <c>le</c> or <c>quantile</c>.</param>
     /// <param name="value">Any text; it is escaped as Prometheus requires.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException">The name is not a valid label name, is reserved, or is set already.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry AddConstantLabel(string name, string value)
+    /// <exception cref="InvalidOperationException">The source is in service already.</exception>
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource AddConstantLabel(string name, string value)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        PrometheusNames.ValidateConstantLabelName(name, nameof(name));
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Volatile.Write(ref _constantLabels, _constantLabels.With(name, value));
+            if (_inService)
+            {
+                throw new InvalidOperationException(
+                    $"Cannot add the constant label '{name}': the source has already started serving (its server started, or a handler " +
+                    "captured from it), and a label added now would change every series' identity. Add constant labels before StartAsync.");
+            }
+
+            if (Array.Exists(_constantLabels, l => l.Key == name))
+            {
+                throw new ArgumentException($"The constant label '{name}' is set already; each name takes one value.", nameof(name));
+            }
+
+            Volatile.Write(ref _constantLabels, [.. _constantLabels, new(name, PublishedValue.ValidUtf16(value))]);
         }
 
         return this;
@@ -119,12 +139,12 @@ public sealed class StatsRegistry : IDisposable
     /// </summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>queue_depth</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread, so it must be thread-safe and quick.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix (<c>process_</c>, <c>dotnet_</c>, <c>statshandler_</c>).</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry Publish(string name, Func<long> value)
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource Publish(string name, Func<long> value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
@@ -133,12 +153,12 @@ public sealed class StatsRegistry : IDisposable
     /// <summary>Publishes a floating-point number; see <see cref="Publish(string, Func{long})"/>. NaN and infinities are <c>null</c> in JSON.</summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>hit_ratio</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry Publish(string name, Func<double> value)
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource Publish(string name, Func<double> value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
@@ -147,12 +167,12 @@ public sealed class StatsRegistry : IDisposable
     /// <summary>Publishes a boolean; see <see cref="Publish(string, Func{long})"/>. In Prometheus it is a gauge of 1 or 0.</summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>ready</c>.</param>
     /// <param name="value">Returns the current value; called on a request's thread.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry Publish(string name, Func<bool> value)
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource Publish(string name, Func<bool> value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
@@ -164,12 +184,12 @@ public sealed class StatsRegistry : IDisposable
     /// </summary>
     /// <param name="name">A Prometheus-safe name (<c>[a-zA-Z_][a-zA-Z0-9_]*</c>), such as <c>build_commit</c>.</param>
     /// <param name="value">Returns the current value (null is written as <c>null</c>); called on a request's thread.</param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="value"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not Prometheus-safe, or starts with a built-in prefix.</exception>
     /// <exception cref="InvalidOperationException">A value of that name is already published.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry Publish(string name, Func<string?> value)
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource Publish(string name, Func<string?> value)
     {
         ArgumentNullException.ThrowIfNull(value);
         return Publish(PublishedValue.Of(ValidatePublishedName(name), value));
@@ -184,11 +204,11 @@ public sealed class StatsRegistry : IDisposable
     /// Meter names: exact (<c>"MyApp"</c>), or a prefix ending in <c>*</c> (<c>"MyApp.*"</c> matches <c>MyApp.Orders</c>;
     /// <c>"*"</c> matches every meter). Call again to add more.
     /// </param>
-    /// <returns>This registry, for chaining.</returns>
+    /// <returns>This source, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="meterNames"/> or one of its names is null.</exception>
     /// <exception cref="ArgumentException">No name is given, a name is empty, or <c>*</c> appears other than at the end.</exception>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    public StatsRegistry ExportMeters(params string[] meterNames)
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource ExportMeters(params string[] meterNames)
     {
         ArgumentNullException.ThrowIfNull(meterNames);
         if (meterNames.Length == 0)
@@ -243,9 +263,25 @@ public sealed class StatsRegistry : IDisposable
         probe?.Release();
     }
 
-    /// <summary>Starts feeding <see cref="GcEvents"/> from the process's GC event listener. Idempotent.</summary>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
-    internal void EnableGcEvents()
+    /// <summary>
+    /// Records every garbage collection from the runtime's own GC events: <c>gc_pause</c> then lists every collection's
+    /// pause (newest first, up to 256) with <c>gc_pause_gen</c>, <c>gc_pause_reason</c> and <c>gc_pause_num</c> beside it,
+    /// and the Prometheus output gains the <c>dotnet_gc_pause_seconds</c> histogram and collections by reason. Off by
+    /// default; callable at any time; idempotent.
+    /// </summary>
+    /// <remarks>
+    /// One in-process <see cref="System.Diagnostics.Tracing.EventListener"/> serves every source of the process that enables
+    /// this, and stops with the last of them to be disposed.
+    /// <para>Cost: 100-250 us of CPU and 7 KB of allocation per collection, nearly all of it the runtime's own cost of
+    /// delivering GC events to any in-process listener (19 events per gen0 collection, each written on the collecting
+    /// thread and decoded with boxed fields on the runtime's dispatch thread); this library's share is about 0.1 us.
+    /// Below about 40 collections a second that is under 1%; a representative workload at ~180 gen0 collections a second
+    /// ran 2-6% slower with it on, and one that collects thousands of times a second about twice as slow. Check the
+    /// rate of <c>gc_num</c> first; see docs/gc-events.md.</para>
+    /// </remarks>
+    /// <returns>This source, for chaining.</returns>
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
+    public StatsSource EnableGcEvents()
     {
         lock (_lock)
         {
@@ -257,10 +293,24 @@ public sealed class StatsRegistry : IDisposable
                 Volatile.Write(ref _gcEvents, log);
             }
         }
+
+        return this;
     }
 
-    /// <summary>The runtime probe every handler given this registry reads, created on first use.</summary>
-    /// <exception cref="ObjectDisposedException">The registry has been disposed.</exception>
+    /// <summary>Puts the source in service: from now on constant labels are fixed. Called by the server's start and by every capture.</summary>
+    internal void MarkInService()
+    {
+        if (!Volatile.Read(ref _inService))
+        {
+            lock (_lock)
+            {
+                _inService = true;
+            }
+        }
+    }
+
+    /// <summary>The runtime probe every handler and collector given this source reads, created on first use.</summary>
+    /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
     internal IRuntimeProbe Probe()
     {
         lock (_lock)
@@ -269,10 +319,6 @@ public sealed class StatsRegistry : IDisposable
             return _probe ??= new SharedRuntimeProbe(new RuntimeProbe());
         }
     }
-
-    /// <summary>Passes an error in user code (a published value's or an observable instrument's callback) on.</summary>
-    /// <summary>The labels every Prometheus sample gets.</summary>
-    internal ConstantLabels ConstantLabels => Volatile.Read(ref _constantLabels);
 
     /// <summary>Reports, once per value, that an instrument's Prometheus name hides <paramref name="value"/> there.</summary>
     internal void ReportClash(PublishedValue value)
@@ -285,6 +331,7 @@ public sealed class StatsRegistry : IDisposable
         }
     }
 
+    /// <summary>Passes an error in user code (a published value's or an observable instrument's callback) on.</summary>
     internal void Report(Exception error)
     {
         Action<Exception>? callback = Volatile.Read(ref _onError) ?? _fallbackReport;
@@ -305,7 +352,7 @@ public sealed class StatsRegistry : IDisposable
         }
     }
 
-    private StatsRegistry Publish(PublishedValue value)
+    private StatsSource Publish(PublishedValue value)
     {
         lock (_lock)
         {
@@ -315,7 +362,7 @@ public sealed class StatsRegistry : IDisposable
                 if (existing.Name == value.Name)
                 {
                     throw new InvalidOperationException(
-                        $"A value named '{value.Name}' is already published in this registry; each name takes one value. Choose another name.");
+                        $"A value named '{value.Name}' is already published in this source; each name takes one value. Choose another name.");
                 }
 
                 if (existing.SampleName == value.SampleName)
@@ -348,14 +395,11 @@ public sealed class StatsRegistry : IDisposable
                 nameof(name));
         }
 
-        foreach (string prefix in ReservedPrefixes)
+        if (PrometheusNames.ReservedPrefixOf(name) is { } prefix)
         {
-            if (name.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                throw new ArgumentException(
-                    $"Invalid published name '{name}': the prefix '{prefix}' belongs to the built-in Prometheus families; choose another, for example 'app_{name[prefix.Length..]}'.",
-                    nameof(name));
-            }
+            throw new ArgumentException(
+                $"Invalid published name '{name}': the prefix '{prefix}' belongs to the built-in Prometheus families; choose another, for example 'app_{name[prefix.Length..]}'.",
+                nameof(name));
         }
 
         return name;
@@ -363,7 +407,7 @@ public sealed class StatsRegistry : IDisposable
 
     private bool IsTakenByPublished(string name)
     {
-        if (PrometheusFamilies.IsBuiltIn(name))
+        if (PrometheusNames.IsBuiltIn(name))
         {
             return true;
         }
