@@ -12,6 +12,7 @@ public readonly struct SeriesSnapshot
     private readonly long[]? _buckets;
     private readonly int _bucketStart;
     private readonly int _bucketCount;
+    private readonly ExponentialHistogram? _exponential;
 
     internal SeriesSnapshot(KeyValuePair<string, string>[] tags, double value)
     {
@@ -19,8 +20,9 @@ public readonly struct SeriesSnapshot
         Value = value;
     }
 
-    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount)
+    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount, ExponentialHistogram exponential)
     {
+        _exponential = exponential;
         Tags = tags;
         Count = count;
         Sum = sum;
@@ -46,6 +48,9 @@ public readonly struct SeriesSnapshot
     /// then the one above the highest bound. Empty for other kinds.
     /// </summary>
     public ReadOnlySpan<long> BucketCounts => _buckets is null ? default : _buckets.AsSpan(_bucketStart, _bucketCount);
+
+    /// <summary>A histogram's base-2 exponential buckets (a native histogram), read in the same capture; empty for other kinds.</summary>
+    internal ExponentialHistogram Exponential => _exponential ?? ExponentialHistogram.Empty;
 
     /// <summary>The tags as the array a format keys its cache on.</summary>
     internal KeyValuePair<string, string>[] TagArray => (KeyValuePair<string, string>[])Tags;
