@@ -1,6 +1,6 @@
 namespace StatsHandler;
 
-/// <summary>The two Prometheus exposition formats, and the <c>Accept</c> negotiation between them.</summary>
+/// <summary>The Prometheus exposition formats (text 0.0.4, OpenMetrics 1.0, protobuf), and the <c>Accept</c> negotiation between them.</summary>
 internal static class ExpositionFormat
 {
     /// <summary>The content type of the Prometheus text format 0.0.4, served by default.</summary>
@@ -45,6 +45,86 @@ internal static class ExpositionFormat
         }
 
         return openMetrics > 0 && openMetrics >= text;
+    }
+
+    /// <summary>
+    /// True when <paramref name="accept"/> asks for the protobuf exposition
+    /// (<c>application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited</c>) with a
+    /// quality at least that of every text format it accepts, as Prometheus does with native histograms enabled. A
+    /// range naming another <c>proto=</c> or <c>encoding=</c> does not count: such a client gets text.
+    /// </summary>
+    public static bool PrefersProtobuf(string? accept)
+    {
+        if (string.IsNullOrEmpty(accept) || !accept.Contains("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        double protobuf = 0;
+        double other = 0;
+        ReadOnlySpan<char> rest = accept;
+        while (!rest.IsEmpty)
+        {
+            int comma = rest.IndexOf(',');
+            ReadOnlySpan<char> range = comma < 0 ? rest : rest[..comma];
+            rest = comma < 0 ? [] : rest[(comma + 1)..];
+            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk);
+            if (mediaType.Equals("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
+            {
+                if (IsMetricFamilyStream(range))
+                {
+                    protobuf = Math.Max(protobuf, quality);
+                }
+            }
+            else if ((versionOk && mediaType.Equals("application/openmetrics-text", StringComparison.OrdinalIgnoreCase))
+                || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
+            {
+                other = Math.Max(other, quality);
+            }
+        }
+
+        return protobuf > 0 && protobuf >= other;
+    }
+
+    /// <summary>True when the range's parameters are <c>proto=io.prometheus.client.MetricFamily</c> and <c>encoding=delimited</c>.</summary>
+    private static bool IsMetricFamilyStream(ReadOnlySpan<char> range)
+    {
+        bool proto = false;
+        bool delimited = false;
+        int semicolon = range.IndexOf(';');
+        ReadOnlySpan<char> parameters = semicolon < 0 ? [] : range[(semicolon + 1)..];
+        while (!parameters.IsEmpty)
+        {
+            int next = parameters.IndexOf(';');
+            ReadOnlySpan<char> parameter = (next < 0 ? parameters : parameters[..next]).Trim();
+            parameters = next < 0 ? [] : parameters[(next + 1)..];
+            int equals = parameter.IndexOf('=');
+            if (equals < 0)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<char> name = parameter[..equals].Trim();
+            ReadOnlySpan<char> value = parameter[(equals + 1)..].Trim().Trim('"');
+            if (name.Equals("proto", StringComparison.OrdinalIgnoreCase))
+            {
+                proto = value.Equals("io.prometheus.client.MetricFamily", StringComparison.Ordinal);
+                if (!proto)
+                {
+                    return false;
+                }
+            }
+            else if (name.Equals("encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                delimited = value.Equals("delimited", StringComparison.OrdinalIgnoreCase);
+                if (!delimited)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return proto && delimited;
     }
 
     private static void ParseRange(ReadOnlySpan<char> range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk)
