@@ -28,7 +28,7 @@ internal static class ExpositionFormat
             int comma = rest.IndexOf(',');
             ReadOnlySpan<char> range = comma < 0 ? rest : rest[..comma];
             rest = comma < 0 ? [] : rest[(comma + 1)..];
-            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk);
+            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out _);
             if (mediaType.Equals("application/openmetrics-text", StringComparison.OrdinalIgnoreCase))
             {
                 if (versionOk)
@@ -68,10 +68,10 @@ internal static class ExpositionFormat
             int comma = rest.IndexOf(',');
             ReadOnlySpan<char> range = comma < 0 ? rest : rest[..comma];
             rest = comma < 0 ? [] : rest[(comma + 1)..];
-            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk);
+            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out bool metricFamilies);
             if (mediaType.Equals("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
             {
-                if (IsMetricFamilyStream(range))
+                if (metricFamilies)
                 {
                     protobuf = Math.Max(protobuf, quality);
                 }
@@ -86,51 +86,17 @@ internal static class ExpositionFormat
         return protobuf > 0 && protobuf >= other;
     }
 
-    /// <summary>True when the range's parameters are <c>proto=io.prometheus.client.MetricFamily</c> and <c>encoding=delimited</c>.</summary>
-    private static bool IsMetricFamilyStream(ReadOnlySpan<char> range)
-    {
-        bool proto = false;
-        bool delimited = false;
-        int semicolon = range.IndexOf(';');
-        ReadOnlySpan<char> parameters = semicolon < 0 ? [] : range[(semicolon + 1)..];
-        while (!parameters.IsEmpty)
-        {
-            int next = parameters.IndexOf(';');
-            ReadOnlySpan<char> parameter = (next < 0 ? parameters : parameters[..next]).Trim();
-            parameters = next < 0 ? [] : parameters[(next + 1)..];
-            int equals = parameter.IndexOf('=');
-            if (equals < 0)
-            {
-                continue;
-            }
-
-            ReadOnlySpan<char> name = parameter[..equals].Trim();
-            ReadOnlySpan<char> value = parameter[(equals + 1)..].Trim().Trim('"');
-            if (name.Equals("proto", StringComparison.OrdinalIgnoreCase))
-            {
-                proto = value.Equals("io.prometheus.client.MetricFamily", StringComparison.Ordinal);
-                if (!proto)
-                {
-                    return false;
-                }
-            }
-            else if (name.Equals("encoding", StringComparison.OrdinalIgnoreCase))
-            {
-                delimited = value.Equals("delimited", StringComparison.OrdinalIgnoreCase);
-                if (!delimited)
-                {
-                    return false;
-                }
-            }
-        }
-
-        return proto && delimited;
-    }
-
-    private static void ParseRange(ReadOnlySpan<char> range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk)
+    /// <summary>
+    /// Reads one media range: its type, <c>q</c>, whether its <c>version</c> is one written here (OpenMetrics 1.0.x), and
+    /// whether it names the protobuf stream served (<c>proto=io.prometheus.client.MetricFamily</c> and
+    /// <c>encoding=delimited</c>, both).
+    /// </summary>
+    private static void ParseRange(ReadOnlySpan<char> range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out bool metricFamilies)
     {
         quality = 1;
         versionOk = true;
+        bool proto = false;
+        bool delimited = false;
         int semicolon = range.IndexOf(';');
         mediaType = (semicolon < 0 ? range : range[..semicolon]).Trim();
         ReadOnlySpan<char> parameters = semicolon < 0 ? [] : range[(semicolon + 1)..];
@@ -157,6 +123,16 @@ internal static class ExpositionFormat
                 // Only OpenMetrics 1.0.x is written; a client asking for another version only gets the text format.
                 versionOk = value.StartsWith("1.0", StringComparison.Ordinal);
             }
+            else if (name.Equals("proto", StringComparison.OrdinalIgnoreCase))
+            {
+                proto = value.Equals("io.prometheus.client.MetricFamily", StringComparison.Ordinal);
+            }
+            else if (name.Equals("encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                delimited = value.Equals("delimited", StringComparison.OrdinalIgnoreCase);
+            }
         }
+
+        metricFamilies = proto && delimited;
     }
 }
