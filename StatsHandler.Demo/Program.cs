@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using StatsHandler;
@@ -105,6 +106,8 @@ await using (server)
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
             while (await tick.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
             {
+                // One Activity per buffer, as a traced request would have: the histogram keeps its trace id as an exemplar.
+                using Activity activity = new Activity("demo.buffer").SetIdFormat(ActivityIdFormat.W3C).Start();
                 byte[] buffer = new byte[Random.Shared.Next(1_000, 200_000)];
                 keep.Add(buffer);
                 buffersAllocated.Add(1);

@@ -11,6 +11,7 @@ internal sealed class InstrumentState
 {
     private readonly Lock _addLock = new();
     private readonly Func<int> _maxSeries;
+    private readonly Func<bool>? _exemplarsOn;
     private readonly double[]? _seriesBounds;
 
     // Open addressing, linear probing, at most half full. Slots are only ever filled, never emptied or moved, so a reader
@@ -22,8 +23,9 @@ internal sealed class InstrumentState
     private TagHints _hints = TagHints.Empty;
     private long _dropped;
 
-    public InstrumentState(Instrument instrument, InstrumentKind kind, string metricName, Func<int> maxSeries)
+    public InstrumentState(Instrument instrument, InstrumentKind kind, string metricName, Func<int> maxSeries, Func<bool>? exemplarsOn = null)
     {
+        _exemplarsOn = exemplarsOn;
         Instrument = instrument;
         Kind = kind;
         MetricName = metricName;
@@ -207,7 +209,7 @@ internal sealed class InstrumentState
     /// <summary>Under the lock: creates a series and adds it to the ordered list, growing it by copy.</summary>
     private MeterSeries Append(TagSet tags)
     {
-        var series = new MeterSeries(tags, _seriesBounds);
+        var series = new MeterSeries(tags, _seriesBounds, ExponentialScale.DefaultBudget, _exemplarsOn);
         MeterSeries[] ordered = _ordered;
         if (_count == ordered.Length)
         {

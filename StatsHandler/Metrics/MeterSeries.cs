@@ -9,6 +9,8 @@ internal sealed class MeterSeries
 {
     private readonly double[] _bounds;
     private readonly int _budget;
+    private readonly Func<bool>? _exemplarsOn;
+    private ExemplarCell[]? _exemplars;
     private readonly HistogramCell? _histogram;
     private StripedDouble _total;
     private double _last;
@@ -17,9 +19,11 @@ internal sealed class MeterSeries
     /// <param name="tags">The series' tag set.</param>
     /// <param name="bounds">A histogram's classic bucket bounds; null for a series of one value.</param>
     /// <param name="budget">A histogram's most exponential buckets per sign.</param>
-    public MeterSeries(TagSet tags, double[]? bounds, int budget = ExponentialScale.DefaultBudget)
+    /// <param name="exemplarsOn">Whether a histogram keeps exemplars now (read only for measurements inside an Activity).</param>
+    public MeterSeries(TagSet tags, double[]? bounds, int budget = ExponentialScale.DefaultBudget, Func<bool>? exemplarsOn = null)
     {
         Tags = tags;
+        _exemplarsOn = exemplarsOn;
         _bounds = bounds ?? [];
         _budget = budget;
         _histogram = bounds is null ? null : new HistogramCell(bounds.Length + 1, budget);
@@ -45,8 +49,14 @@ internal sealed class MeterSeries
     {
         HistogramCell[]? stripes = Volatile.Read(ref _histogramStripes);
         HistogramCell cell = stripes is null ? _histogram! : stripes[Thread.GetCurrentProcessorId() & (stripes.Length - 1)];
-        Interlocked.Increment(ref cell.Buckets[HistogramBounds.IndexOf(_bounds, value)]);
+        int bucket = HistogramBounds.IndexOf(_bounds, value);
+        Interlocked.Increment(ref cell.Buckets[bucket]);
         cell.Exponential.Record(value);
+        if (System.Diagnostics.Activity.Current is { } activity)
+        {
+            OfferExemplar(bucket, value, activity);
+        }
+
         if (AtomicDouble.Add(ref cell.Sum, value) && stripes is null)
         {
             // Two threads met on this series' cache lines: give each processor its own counts from now on.
@@ -80,6 +90,50 @@ internal sealed class MeterSeries
         }
 
         return count;
+    }
+
+    /// <summary>Each classic bucket's latest exemplar (null where none), or null when the series has none at all.</summary>
+    public Exemplar?[]? ReadExemplars()
+    {
+        ExemplarCell[]? cells = Volatile.Read(ref _exemplars);
+        if (cells is null)
+        {
+            return null;
+        }
+
+        var exemplars = new Exemplar?[cells.Length];
+        for (int i = 0; i < cells.Length; i++)
+        {
+            exemplars[i] = cells[i].TryRead(out Exemplar exemplar) ? exemplar : null;
+        }
+
+        return exemplars;
+    }
+
+    // Apart from Observe: a measurement outside an Activity pays only the check of Activity.Current.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void OfferExemplar(int bucket, double value, System.Diagnostics.Activity activity)
+    {
+        // Only W3C ids are trace and span ids; a hierarchical Activity (Activity.DefaultIdFormat) has none.
+        if (activity.IdFormat != System.Diagnostics.ActivityIdFormat.W3C || _exemplarsOn is null || !_exemplarsOn())
+        {
+            return;
+        }
+
+        ExemplarCell[]? cells = Volatile.Read(ref _exemplars);
+        if (cells is null)
+        {
+            // Once per series: a cell per classic bucket.
+            var created = new ExemplarCell[_bounds.Length + 1];
+            for (int i = 0; i < created.Length; i++)
+            {
+                created[i] = new ExemplarCell();
+            }
+
+            cells = Interlocked.CompareExchange(ref _exemplars, created, null) ?? created;
+        }
+
+        cells[bucket].Offer(value, activity);
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace StatsHandler;
 /// <summary>
 /// Writes Prometheus's protobuf exposition (<c>io.prometheus.client.MetricFamily</c> messages, each prefixed with its
 /// length) from the text exposition the text writer made of the same snapshot, and adds to every histogram the native
-/// (exponential) buckets the snapshot carries: schema, zero bucket, spans and deltas beside the classic buckets.
+/// (exponential) buckets the snapshot carries: schema, zero bucket, spans and deltas beside the classic buckets, and
+/// each classic bucket's exemplar.
 /// </summary>
 /// <remarks>
 /// Reading the text keeps one source of truth for what is exposed: every family, its help, the constant labels, the
@@ -26,7 +27,7 @@ internal static class PrometheusProtobufWriter
     /// <summary>Writes the families of <paramref name="text"/> (text format 0.0.4, constant labels applied) as protobuf.</summary>
     public static void Write(ReadOnlySpan<byte> text, StatsSnapshot snapshot, PrometheusBuffer output)
     {
-        Dictionary<string, ExponentialHistogram[]> natives = NativesOf(snapshot);
+        Dictionary<string, SeriesSnapshot[]> natives = NativesOf(snapshot);
         var encoders = new Encoders();
         Family? family = null;
         foreach (string line in Encoding.UTF8.GetString(text).Split('\n'))
@@ -77,27 +78,23 @@ internal static class PrometheusProtobufWriter
         Flush(family, output, encoders);
     }
 
-    /// <summary>Every histogram family's native buckets, by family name, in the order its series are written.</summary>
-    private static Dictionary<string, ExponentialHistogram[]> NativesOf(StatsSnapshot snapshot)
+    /// <summary>
+    /// Every histogram family's series (native buckets and exemplars), by family name, in the order the text writes
+    /// them; the GC pause histogram as a series of its own.
+    /// </summary>
+    private static Dictionary<string, SeriesSnapshot[]> NativesOf(StatsSnapshot snapshot)
     {
-        var natives = new Dictionary<string, ExponentialHistogram[]>(StringComparer.Ordinal);
+        var natives = new Dictionary<string, SeriesSnapshot[]>(StringComparer.Ordinal);
         if (snapshot.GcEvents is { } gcEvents)
         {
-            natives[PrometheusNames.GcPauseSeconds] = [gcEvents.Exponential];
+            natives[PrometheusNames.GcPauseSeconds] = [new SeriesSnapshot([], 0, 0, [], 0, 0, gcEvents.Exponential, null)];
         }
 
         foreach (ref readonly InstrumentSnapshot instrument in snapshot.Instruments)
         {
             if (instrument.Kind == InstrumentKind.Histogram && PrometheusNames.UnitScale(instrument.Instrument.Unit) == 1)
             {
-                ReadOnlySpan<SeriesSnapshot> series = instrument.Series;
-                var histograms = new ExponentialHistogram[series.Length];
-                for (int i = 0; i < histograms.Length; i++)
-                {
-                    histograms[i] = series[i].Exponential;
-                }
-
-                natives[instrument.PrometheusName] = histograms;
+                natives[instrument.PrometheusName] = instrument.Series.ToArray();
             }
         }
 
@@ -159,23 +156,32 @@ internal static class PrometheusProtobufWriter
         output.Write(e.Stream.WrittenSpan);
     }
 
-    private static void WriteHistogram(Metric metric, ExponentialHistogram? native, Encoders e)
+    private static void WriteHistogram(Metric metric, SeriesSnapshot? series, Encoders e)
     {
         ProtobufEncoder h = e.Value;
         h.UInt64(1, (ulong)Math.Max(0, metric.Count));
         h.Double(2, metric.Sum);
-        foreach ((double upper, double cumulative) in metric.Buckets)
+        Exemplar?[]? exemplars = series?.Exemplars;
+        for (int i = 0; i < metric.Buckets.Count; i++)
         {
+            (double upper, double cumulative) = metric.Buckets[i];
             e.Part.Clear();
             e.Part.UInt64(1, (ulong)Math.Max(0, cumulative));
             e.Part.Double(2, upper);
+            if (exemplars is not null && i < exemplars.Length && exemplars[i] is { } exemplar)
+            {
+                WriteExemplar(e.Part, exemplar, e);
+            }
+
             h.Bytes(3, e.Part.WrittenSpan);
         }
 
-        if (native is null)
+        if (series is not { } one)
         {
             return;
         }
+
+        ExponentialHistogram native = one.Exponential;
 
         int schema = Math.Min(native.Scale, MaxSchema);
         h.SInt64(5, schema);
@@ -200,6 +206,26 @@ internal static class PrometheusProtobufWriter
             e.Part.Clear();
             h.Bytes(12, e.Part.WrittenSpan);
         }
+    }
+
+    /// <summary>A bucket's exemplar (field 3): the trace and span id labels, the value and a Timestamp.</summary>
+    private static void WriteExemplar(ProtobufEncoder bucket, Exemplar exemplar, Encoders e)
+    {
+        e.Exemplar.Clear();
+        foreach ((string name, string value) in new[] { ("trace_id", exemplar.TraceId), ("span_id", exemplar.SpanId) })
+        {
+            e.Label.Clear();
+            e.Label.String(1, name);
+            e.Label.String(2, value);
+            e.Exemplar.Bytes(1, e.Label.WrittenSpan);
+        }
+
+        e.Exemplar.Double(2, exemplar.Value);
+        e.Label.Clear();
+        e.Label.UInt64(1, (ulong)(exemplar.UnixMilliseconds / 1000));
+        e.Label.UInt64(2, (ulong)(exemplar.UnixMilliseconds % 1000 * 1_000_000));
+        e.Exemplar.Bytes(3, e.Label.WrittenSpan);
+        bucket.Bytes(3, e.Exemplar.WrittenSpan);
     }
 
     /// <summary>One sign's buckets: a single span from the first (Prometheus numbers a bucket one above ours), then the deltas.</summary>
@@ -334,10 +360,14 @@ internal static class PrometheusProtobufWriter
         public ProtobufEncoder Part { get; } = new();
 
         public ProtobufEncoder Stream { get; } = new();
+
+        public ProtobufEncoder Exemplar { get; } = new();
+
+        public ProtobufEncoder Label { get; } = new();
     }
 
     /// <summary>One family as read from the text: its metrics in order.</summary>
-    private sealed class Family(string name, ExponentialHistogram[]? natives)
+    private sealed class Family(string name, SeriesSnapshot[]? natives)
     {
         public string Name { get; } = name;
 
@@ -345,7 +375,7 @@ internal static class PrometheusProtobufWriter
 
         public string Type { get; set; } = "untyped";
 
-        public ExponentialHistogram[]? Natives { get; } = natives;
+        public SeriesSnapshot[]? Natives { get; } = natives;
 
         public List<Metric> Metrics { get; } = [];
 
