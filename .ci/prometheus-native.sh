@@ -31,8 +31,8 @@ done
 target=${demo#http://}; target=${target%/}
 echo "demo on $demo"
 
-start_prometheus() { # name features
-  local name=$1 features=$2 port
+start_prometheus() { # name features; sets $port (no command substitution: the server's pid must reach the trap)
+  local name=$1 features=$2
   port=$(free_port)
   mkdir -p "$work/$name"
   cat >"$work/$name/prometheus.yml" <<YML
@@ -47,10 +47,11 @@ YML
   prometheus --config.file="$work/$name/prometheus.yml" --storage.tsdb.path="$work/$name/data" \
     --web.listen-address="127.0.0.1:$port" --enable-feature="$features" >"$work/$name/log" 2>&1 &
   pids+=($!)
-  echo "$port"
 }
-port_a=$(start_prometheus native native-histograms,exemplar-storage)
-port_b=$(start_prometheus classic exemplar-storage)
+start_prometheus native native-histograms,exemplar-storage
+port_a=$port
+start_prometheus classic exemplar-storage
+port_b=$port
 echo "prometheus A (native-histograms,exemplar-storage) on 127.0.0.1:$port_a, B (exemplar-storage) on 127.0.0.1:$port_b; scraping for ${SECONDS_TO_SCRAPE}s"
 sleep "$SECONDS_TO_SCRAPE"
 
