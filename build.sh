@@ -35,6 +35,17 @@ case "$verb" in
     # the other failed; the exit code is the first failure's.
     # A filter that matches nothing makes dotnet test say "No test matches the given testcase filter" and exit 0: a
     # misspelt filter must not pass for a green run, so when neither project ran a test, fail.
+    # Build both projects first, then test without building: one project's tests may run the other's (BuildScriptTests
+    # runs this verb with --no-build), which on a fresh clone would otherwise find the second project not built yet.
+    case " $* " in
+      *" --no-build "*) ;;
+      *)
+        for project in StatsHandler.Tests/StatsHandler.Tests.csproj StatsHandler.Hosting.Tests/StatsHandler.Hosting.Tests.csproj; do
+          dotnet build "$project" -c "$CONFIG" -v q -nologo || exit $?
+        done
+        set -- --no-build "$@"
+        ;;
+    esac
     status=0
     ran=0
     out=$(mktemp)
