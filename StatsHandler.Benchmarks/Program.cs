@@ -7,7 +7,7 @@ using StatsHandler.Benchmarks;
 // ./build.sh bench --short    a quick look (fewer iterations)
 // ./build.sh bench load       the side-by-side load harness (see LoadHarness)
 // ./build.sh bench bare ...   a bare HttpListener serving a fixed body, the harness's baseline
-// ./build.sh bench gcpaired   EnableGcEvents off/on side by side on a representative workload (GcEventPairedHarness)
+// ./build.sh bench gcpaired   EnableGcEvents off / through the port / through the listener side by side on a representative workload (GcEventPairedHarness)
 if (args.Length > 0 && args[0] == "load")
 {
     return await LoadHarness.RunAsync(args[1..]);
