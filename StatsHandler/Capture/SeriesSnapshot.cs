@@ -12,8 +12,9 @@ public readonly struct SeriesSnapshot
     private readonly long[]? _buckets;
     private readonly int _bucketStart;
     private readonly int _bucketCount;
-    private readonly ExponentialHistogram? _exponential;
+    private readonly ExponentialView _exponential;
     private readonly Exemplar?[]? _exemplars;
+    private readonly int _exemplarStart;
 
     internal SeriesSnapshot(KeyValuePair<string, string>[] tags, double value)
     {
@@ -21,10 +22,12 @@ public readonly struct SeriesSnapshot
         Value = value;
     }
 
-    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount, ExponentialHistogram exponential, Exemplar?[]? exemplars)
+    // exemplars: null when the series has none; else one per bucket from exemplarStart on.
+    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount, ExponentialView exponential, Exemplar?[]? exemplars, int exemplarStart)
     {
         _exponential = exponential;
         _exemplars = exemplars;
+        _exemplarStart = exemplarStart;
         Tags = tags;
         Count = count;
         Sum = sum;
@@ -52,10 +55,10 @@ public readonly struct SeriesSnapshot
     public ReadOnlySpan<long> BucketCounts => _buckets is null ? default : _buckets.AsSpan(_bucketStart, _bucketCount);
 
     /// <summary>A histogram's base-2 exponential buckets (a native histogram), read in the same capture; empty for other kinds.</summary>
-    internal ExponentialHistogram Exponential => _exponential ?? ExponentialHistogram.Empty;
+    internal ExponentialView Exponential => _buckets is null ? ExponentialHistogram.Empty.View : _exponential;
 
-    /// <summary>A histogram's latest exemplar per classic bucket (null where none), or null when it has none.</summary>
-    internal Exemplar?[]? Exemplars => _exemplars;
+    /// <summary>A histogram's latest exemplar per classic bucket (null where none), or empty when it has none.</summary>
+    internal ReadOnlySpan<Exemplar?> Exemplars => _exemplars is null ? default : _exemplars.AsSpan(_exemplarStart, _bucketCount);
 
     /// <summary>The tags as the array a format keys its cache on.</summary>
     internal KeyValuePair<string, string>[] TagArray => (KeyValuePair<string, string>[])Tags;

@@ -14,10 +14,15 @@ public sealed class StatsSnapshot
     private InstrumentSnapshot[] _instruments = [];
     private SeriesSnapshot[] _series = [];
     private long[] _buckets = [];
+    private long[] _exponentialCounts = [];
+    private Exemplar?[] _exemplars = [];
+    private readonly ExponentialReading _reading = new(ExponentialScale.DefaultBudget);
     private PublishedSnapshot[] _published = [];
     private int _instrumentCount;
     private int _seriesCount;
     private int _bucketCount;
+    private int _exponentialCount;
+    private int _exemplarCount;
     private int _publishedCount;
 
     internal StatsSnapshot()
@@ -57,7 +62,7 @@ public sealed class StatsSnapshot
         Array.Clear(_instruments, 0, _instrumentCount);
         Array.Clear(_series, 0, _seriesCount);
         Array.Clear(_published, 0, _publishedCount);
-        _instrumentCount = _seriesCount = _bucketCount = _publishedCount = 0;
+        _instrumentCount = _seriesCount = _bucketCount = _exponentialCount = _exemplarCount = _publishedCount = 0;
         Runtime = default;
         HasRuntime = false;
         Collections = default;
@@ -94,7 +99,19 @@ public sealed class StatsSnapshot
             EnsureRoom(ref _buckets, start + buckets);
             long count = one.ReadHistogram(_buckets.AsSpan(start, buckets), out double sum);
             _bucketCount += buckets;
-            Append(ref _series, ref _seriesCount, new SeriesSnapshot(one.Tags.Shown, count, sum, _buckets, start, buckets, one.ReadExponential(), one.ReadExemplars()));
+            one.ReadExponential(_reading);
+            ExponentialView exponential = _reading.CopyTo(ref _exponentialCounts, ref _exponentialCount);
+            Exemplar?[]? exemplars = null;
+            int exemplarStart = _exemplarCount;
+            if (one.HasExemplars)
+            {
+                EnsureRoom(ref _exemplars, exemplarStart + buckets);
+                one.ReadExemplars(_exemplars.AsSpan(exemplarStart, buckets));
+                _exemplarCount += buckets;
+                exemplars = _exemplars;
+            }
+
+            Append(ref _series, ref _seriesCount, new SeriesSnapshot(one.Tags.Shown, count, sum, _buckets, start, buckets, exponential, exemplars, exemplarStart));
         }
 
         Append(ref _instruments, ref _instrumentCount, new InstrumentSnapshot(state, _series, first, _seriesCount - first));

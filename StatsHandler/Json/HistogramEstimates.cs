@@ -68,7 +68,7 @@ internal static class HistogramEstimates
     /// <c>histogram_quantile</c> reads a native histogram. The estimate and the true quantile share a bucket, so they
     /// differ by less than a factor <c>2^(2^-scale)</c> (see docs/json.md).
     /// </summary>
-    public static double Quantile(double q, ExponentialHistogram histogram)
+    public static double Quantile(double q, in ExponentialView histogram)
     {
         long total = histogram.Count;
         if (total <= 0 || double.IsNaN(q))
@@ -78,7 +78,7 @@ internal static class HistogramEstimates
 
         double rank = Math.Clamp(q, 0, 1) * total;
         long below = 0;
-        long[] negative = histogram.Negative;
+        ReadOnlySpan<long> negative = histogram.Negative;
         for (int i = negative.Length - 1; i >= 0; i--)
         {
             if (Inside(rank, ref below, negative[i], out double share))
@@ -94,7 +94,7 @@ internal static class HistogramEstimates
             return 0;
         }
 
-        long[] positive = histogram.Positive;
+        ReadOnlySpan<long> positive = histogram.Positive;
         for (int i = 0; i < positive.Length; i++)
         {
             if (Inside(rank, ref below, positive[i], out double share))

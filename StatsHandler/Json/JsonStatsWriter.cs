@@ -176,7 +176,7 @@ internal sealed class JsonStatsWriter
             if (histogram)
             {
                 ReadOnlySpan<long> buckets = series.BucketCounts;
-                ExponentialHistogram exponential = series.Exponential;
+                ExponentialView exponential = series.Exponential;
                 w.WriteNumber(CountKey, series.Count);
                 w.WritePropertyName(SumKey);
                 Number(w, series.Sum);
@@ -192,7 +192,7 @@ internal sealed class JsonStatsWriter
                 w.WritePropertyName(P99Key);
                 Estimate(w, HistogramEstimates.Quantile(0.99, exponential));
                 OneLineArray(w, BucketCountsKey, [], buckets);
-                WriteExponential(w, exponential);
+                WriteExponential(w, in exponential);
             }
             else
             {
@@ -225,7 +225,7 @@ internal sealed class JsonStatsWriter
         _instruments.GetValue(instrument.Instrument, _ => new JsonInstrument(in instrument, OneLineArray(instrument.Bounds)));
 
     /// <summary>Writes <c>exponential</c>: the scale, the zero bucket, and each sign's offset and consecutive bucket counts.</summary>
-    private static void WriteExponential(Utf8JsonWriter w, ExponentialHistogram h)
+    private static void WriteExponential(Utf8JsonWriter w, in ExponentialView h)
     {
         w.WriteStartObject(ExponentialKey);
         w.WriteNumber(ScaleKey, h.Scale);

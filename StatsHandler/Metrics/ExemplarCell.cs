@@ -3,12 +3,32 @@ using System.Diagnostics;
 
 namespace StatsHandler;
 
-/// <summary>An exemplar as a scrape reads it: the trace and span of a measurement, its value and when it was taken.</summary>
-/// <param name="TraceId">The W3C trace id, 32 lowercase hex digits.</param>
-/// <param name="SpanId">The W3C span id, 16 lowercase hex digits.</param>
+/// <summary>
+/// An exemplar as a scrape reads it: the trace and span of a measurement, its value and when it was taken. The ids stay
+/// numbers until a format writes them (<see cref="TraceIdHex"/>, <see cref="SpanIdHex"/>), so reading one allocates nothing.
+/// </summary>
+/// <param name="TraceHigh">The W3C trace id's first 8 bytes, big-endian.</param>
+/// <param name="TraceLow">The W3C trace id's last 8 bytes, big-endian.</param>
+/// <param name="Span">The W3C span id's 8 bytes, big-endian.</param>
 /// <param name="Value">The measured value, in the instrument's unit.</param>
 /// <param name="UnixMilliseconds">When it was measured, milliseconds since the Unix epoch.</param>
-internal readonly record struct Exemplar(string TraceId, string SpanId, double Value, long UnixMilliseconds);
+internal readonly record struct Exemplar(ulong TraceHigh, ulong TraceLow, ulong Span, double Value, long UnixMilliseconds)
+{
+    /// <summary>Writes the trace id as 32 lowercase hex digits, UTF-8, into <paramref name="utf8"/> (32 bytes or more); returns them.</summary>
+    public ReadOnlySpan<byte> TraceIdHex(Span<byte> utf8)
+    {
+        TraceHigh.TryFormat(utf8, out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        TraceLow.TryFormat(utf8[16..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        return utf8[..32];
+    }
+
+    /// <summary>Writes the span id as 16 lowercase hex digits, UTF-8, into <paramref name="utf8"/> (16 bytes or more); returns them.</summary>
+    public ReadOnlySpan<byte> SpanIdHex(Span<byte> utf8)
+    {
+        Span.TryFormat(utf8, out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        return utf8[..16];
+    }
+}
 
 /// <summary>
 /// One bucket's latest exemplar. A measurement taken inside an <see cref="Activity"/> writes it without a lock (a
@@ -69,7 +89,7 @@ internal sealed class ExemplarCell
             Interlocked.MemoryBarrier();
             if (Volatile.Read(ref _version) == before)
             {
-                exemplar = new Exemplar($"{trace0:x16}{trace1:x16}", $"{span:x16}", value, when);
+                exemplar = new Exemplar(trace0, trace1, span, value, when);
                 return true;
             }
         }

@@ -92,22 +92,29 @@ internal sealed class MeterSeries
         return count;
     }
 
-    /// <summary>Each classic bucket's latest exemplar (null where none), or null when the series has none at all.</summary>
-    public Exemplar?[]? ReadExemplars()
+    /// <summary>True once a measurement inside an Activity left an exemplar (<see cref="ReadExemplars"/>).</summary>
+    public bool HasExemplars => Volatile.Read(ref _exemplars) is not null;
+
+    /// <summary>
+    /// Copies each classic bucket's latest exemplar (null where none) into <paramref name="exemplars"/>, sized one more
+    /// than the bounds; all null when the series has none at all.
+    /// </summary>
+    public void ReadExemplars(Span<Exemplar?> exemplars)
     {
+        exemplars.Clear();
         ExemplarCell[]? cells = Volatile.Read(ref _exemplars);
         if (cells is null)
         {
-            return null;
+            return;
         }
 
-        var exemplars = new Exemplar?[cells.Length];
         for (int i = 0; i < cells.Length; i++)
         {
-            exemplars[i] = cells[i].TryRead(out Exemplar exemplar) ? exemplar : null;
+            if (cells[i].TryRead(out Exemplar exemplar))
+            {
+                exemplars[i] = exemplar;
+            }
         }
-
-        return exemplars;
     }
 
     // Apart from Observe: a measurement outside an Activity pays only the check of Activity.Current.
@@ -137,12 +144,12 @@ internal sealed class MeterSeries
     }
 
     /// <summary>
-    /// Reads the exponential buckets of every cell, merged at one scale (see <see cref="ExponentialReading"/>). Like
-    /// <see cref="ReadHistogram"/>, a copy taken while records go on.
+    /// Reads the exponential buckets of every cell into <paramref name="reading"/>, emptied first, to be merged at one
+    /// scale (<see cref="ExponentialReading.CopyTo"/>). Like <see cref="ReadHistogram"/>, a copy taken while records go on.
     /// </summary>
-    public ExponentialHistogram ReadExponential()
+    public void ReadExponential(ExponentialReading reading)
     {
-        var reading = new ExponentialReading(_budget);
+        reading.Reset(_budget);
         _histogram!.Exponential.AddTo(reading);
         HistogramCell[]? stripes = Volatile.Read(ref _histogramStripes);
         if (stripes is not null)
@@ -152,8 +159,6 @@ internal sealed class MeterSeries
                 cell.Exponential.AddTo(reading);
             }
         }
-
-        return reading.ToHistogram();
     }
 
     /// <summary>One set of histogram counts; a series has one, and one per processor once threads contend.</summary>

@@ -87,7 +87,7 @@ internal static class PrometheusProtobufWriter
         var natives = new Dictionary<string, SeriesSnapshot[]>(StringComparer.Ordinal);
         if (snapshot.GcEvents is { } gcEvents)
         {
-            natives[PrometheusNames.GcPauseSeconds] = [new SeriesSnapshot([], 0, 0, [], 0, 0, gcEvents.Exponential, null)];
+            natives[PrometheusNames.GcPauseSeconds] = [new SeriesSnapshot([], 0, 0, [], 0, 0, gcEvents.Exponential, null, 0)];
         }
 
         foreach (ref readonly InstrumentSnapshot instrument in snapshot.Instruments)
@@ -161,14 +161,14 @@ internal static class PrometheusProtobufWriter
         ProtobufEncoder h = e.Value;
         h.UInt64(1, (ulong)Math.Max(0, metric.Count));
         h.Double(2, metric.Sum);
-        Exemplar?[]? exemplars = series?.Exemplars;
+        ReadOnlySpan<Exemplar?> exemplars = series is { } read ? read.Exemplars : default;
         for (int i = 0; i < metric.Buckets.Count; i++)
         {
             (double upper, double cumulative) = metric.Buckets[i];
             e.Part.Clear();
             e.Part.UInt64(1, (ulong)Math.Max(0, cumulative));
             e.Part.Double(2, upper);
-            if (exemplars is not null && i < exemplars.Length && exemplars[i] is { } exemplar)
+            if (i < exemplars.Length && exemplars[i] is { } exemplar)
             {
                 WriteExemplar(e.Part, exemplar, e);
             }
@@ -181,18 +181,18 @@ internal static class PrometheusProtobufWriter
             return;
         }
 
-        ExponentialHistogram native = one.Exponential;
+        ExponentialView native = one.Exponential;
 
         int schema = Math.Min(native.Scale, MaxSchema);
         h.SInt64(5, schema);
         h.UInt64(7, (ulong)native.ZeroCount);
-        (int negativeOffset, long[] negative) = Downscale(native.NegativeOffset, native.Negative, native.Scale - schema);
+        ReadOnlySpan<long> negative = Downscale(native.NegativeOffset, native.Negative, native.Scale - schema, out int negativeOffset);
         if (negative.Length > 0)
         {
             WriteBuckets(h, 9, 10, negativeOffset, negative, e);
         }
 
-        (int positiveOffset, long[] positive) = Downscale(native.PositiveOffset, native.Positive, native.Scale - schema);
+        ReadOnlySpan<long> positive = Downscale(native.PositiveOffset, native.Positive, native.Scale - schema, out int positiveOffset);
         if (positive.Length > 0 || negative.Length > 0 || native.ZeroCount > 0)
         {
             if (positive.Length > 0)
@@ -212,13 +212,9 @@ internal static class PrometheusProtobufWriter
     private static void WriteExemplar(ProtobufEncoder bucket, Exemplar exemplar, Encoders e)
     {
         e.Exemplar.Clear();
-        foreach ((string name, string value) in new[] { ("trace_id", exemplar.TraceId), ("span_id", exemplar.SpanId) })
-        {
-            e.Label.Clear();
-            e.Label.String(1, name);
-            e.Label.String(2, value);
-            e.Exemplar.Bytes(1, e.Label.WrittenSpan);
-        }
+        Span<byte> hex = stackalloc byte[32];
+        ExemplarLabel(e, "trace_id", exemplar.TraceIdHex(hex));
+        ExemplarLabel(e, "span_id", exemplar.SpanIdHex(hex));
 
         e.Exemplar.Double(2, exemplar.Value);
         e.Label.Clear();
@@ -228,8 +224,17 @@ internal static class PrometheusProtobufWriter
         bucket.Bytes(3, e.Exemplar.WrittenSpan);
     }
 
+    /// <summary>An exemplar's label pair (field 1), the value its hex digits.</summary>
+    private static void ExemplarLabel(Encoders e, string name, ReadOnlySpan<byte> hex)
+    {
+        e.Label.Clear();
+        e.Label.String(1, name);
+        e.Label.Bytes(2, hex);
+        e.Exemplar.Bytes(1, e.Label.WrittenSpan);
+    }
+
     /// <summary>One sign's buckets: a single span from the first (Prometheus numbers a bucket one above ours), then the deltas.</summary>
-    private static void WriteBuckets(ProtobufEncoder h, int spanField, int deltaField, int offset, long[] counts, Encoders e)
+    private static void WriteBuckets(ProtobufEncoder h, int spanField, int deltaField, int offset, ReadOnlySpan<long> counts, Encoders e)
     {
         e.Part.Clear();
         e.Part.SInt64(1, offset + 1);
@@ -247,14 +252,15 @@ internal static class PrometheusProtobufWriter
     }
 
     /// <summary>Counts at <paramref name="steps"/> scales lower: each step merges buckets 2k and 2k+1 into k.</summary>
-    private static (int Offset, long[] Counts) Downscale(int offset, long[] counts, int steps)
+    private static ReadOnlySpan<long> Downscale(int offset, ReadOnlySpan<long> counts, int steps, out int first)
     {
         if (steps <= 0 || counts.Length == 0)
         {
-            return (offset, counts);
+            first = offset;
+            return counts;
         }
 
-        int first = offset >> steps;
+        first = offset >> steps;
         int last = (offset + counts.Length - 1) >> steps;
         var merged = new long[last - first + 1];
         for (int i = 0; i < counts.Length; i++)
@@ -262,7 +268,7 @@ internal static class PrometheusProtobufWriter
             merged[((offset + i) >> steps) - first] += counts[i];
         }
 
-        return (first, merged);
+        return merged;
     }
 
     /// <summary>Reads <c>name{a="x",b="y"} value</c> with the text format's escapes.</summary>

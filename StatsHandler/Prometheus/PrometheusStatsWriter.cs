@@ -139,7 +139,7 @@ internal sealed class PrometheusStatsWriter
         foreach (ref readonly SeriesSnapshot one in series)
         {
             ReadOnlySpan<long> buckets = one.BucketCounts;
-            Exemplar?[]? exemplars = openMetrics ? one.Exemplars : null;
+            ReadOnlySpan<Exemplar?> exemplars = openMetrics ? one.Exemplars : default;
             byte[] labels = LabelsOf(in one, histogram);
             long cumulative = 0;
             for (int i = 0; i < buckets.Length; i++)
@@ -155,7 +155,7 @@ internal sealed class PrometheusStatsWriter
                 b.Write(le[i]);
                 b.Write("} "u8);
                 b.Write(cumulative);
-                if (exemplars is not null && exemplars[i] is { } exemplar)
+                if (i < exemplars.Length && exemplars[i] is { } exemplar)
                 {
                     WriteExemplar(b, exemplar, form.Scale);
                 }
@@ -186,10 +186,11 @@ internal sealed class PrometheusStatsWriter
     /// <summary>An OpenMetrics exemplar after a bucket's count: <c> # {trace_id="...",span_id="..."} value timestamp</c>.</summary>
     private static void WriteExemplar(PrometheusBuffer b, Exemplar exemplar, double scale)
     {
+        Span<byte> hex = stackalloc byte[32];
         b.Write(" # {trace_id=\""u8);
-        b.WriteText(exemplar.TraceId);
+        b.Write(exemplar.TraceIdHex(hex));
         b.Write("\",span_id=\""u8);
-        b.WriteText(exemplar.SpanId);
+        b.Write(exemplar.SpanIdHex(hex));
         b.Write("\"} "u8);
         b.Write(exemplar.Value * scale);
         b.Write((byte)' ');
