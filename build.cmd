@@ -35,7 +35,10 @@ if /i "%VERB%"=="bench" goto bench
 if /i "%VERB%"=="load" goto load
 if /i "%VERB%"=="pack" goto pack
 if /i "%VERB%"=="clean" goto clean
-echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR]^|bench [args]^|load^|pack^|clean] 1>&2
+if /i "%VERB%"=="help" goto help
+if /i "%VERB%"=="-h" goto help
+if /i "%VERB%"=="--help" goto help
+echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR] [--no-churn] [--no-gc-events]^|bench [args]^|load^|pack^|clean]; build.cmd help for more 1>&2
 exit /b 2
 
 :build
@@ -43,12 +46,24 @@ dotnet build StatsHandler.slnx -c %CONFIG% %ARGS%
 exit /b %ERRORLEVEL%
 
 :test
-rem Both test projects, one after the other, each run even when the other failed.
+rem Both test projects, one after the other, each run even when the other failed. A filter that matches no test in
+rem either project fails the run (dotnet test itself exits 0 then); each project's output is shown once it ends.
 set STATUS=0
-dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+set RAN=0
+set TESTLOG=%TEMP%\statshandler-test-%RANDOM%.log
+dotnet test StatsHandler.Tests\StatsHandler.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS% > "%TESTLOG%" 2>&1
 if errorlevel 1 set STATUS=1
-dotnet test StatsHandler.Hosting.Tests\StatsHandler.Hosting.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS%
+type "%TESTLOG%"
+findstr /c:"No test matches the given testcase filter" "%TESTLOG%" >nul || set /a RAN+=1
+dotnet test StatsHandler.Hosting.Tests\StatsHandler.Hosting.Tests.csproj -c %CONFIG% --logger "console;verbosity=normal" %ARGS% > "%TESTLOG%" 2>&1
 if errorlevel 1 set STATUS=1
+type "%TESTLOG%"
+findstr /c:"No test matches the given testcase filter" "%TESTLOG%" >nul || set /a RAN+=1
+del "%TESTLOG%" >nul 2>nul
+if %RAN%==0 (
+  echo error: no test in either project matches the filter:%ARGS%. The test classes are named after their files, such as SnippetTests. 1>&2
+  if %STATUS%==0 set STATUS=3
+)
 exit /b %STATUS%
 
 :demo
@@ -66,8 +81,14 @@ dotnet StatsHandler.Benchmarks\bin\%CONFIG%\net10.0\StatsHandler.Benchmarks.dll 
 exit /b %ERRORLEVEL%
 
 :pack
-dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts %ARGS% || exit /b 1
-dotnet pack StatsHandler.Hosting\StatsHandler.Hosting.csproj -c %CONFIG% -o artifacts %ARGS%
+rem A local pack gets a version of its own (0.1.0-local.20261205223000), as in build.sh; CI=true packs the version as it is.
+for /f "tokens=3 delims=<>" %%v in ('findstr /c:"<Version>" Directory.Build.props') do set PACKVERSION=%%v
+if /i not "%CI%"=="true" (
+  for /f %%t in ('powershell -NoProfile -Command "(Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss')"') do set PACKVERSION=%PACKVERSION%-local.%%t
+)
+echo packing version %PACKVERSION%
+dotnet pack StatsHandler\StatsHandler.csproj -c %CONFIG% -o artifacts -p:Version=%PACKVERSION% %ARGS% || exit /b 1
+dotnet pack StatsHandler.Hosting\StatsHandler.Hosting.csproj -c %CONFIG% -o artifacts -p:Version=%PACKVERSION% %ARGS%
 exit /b %ERRORLEVEL%
 
 :clean
@@ -83,4 +104,15 @@ for /d %%d in (samples\*) do (
   if exist "%%d\obj" rmdir /s /q "%%d\obj"
 )
 echo clean
+exit /b 0
+
+:help
+echo usage: build.cmd [build^|test [dotnet test args]^|demo [demo args]^|bench [BenchmarkDotNet args]^|load^|pack^|clean]
+echo   build   build everything, samples included (the default)
+echo   test    both test projects; --filter EXPR runs a subset and fails when it matches no test
+echo   demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --help
+echo   bench   BenchmarkDotNet suite, e.g. --filter *Json* --job short
+echo   load    the side-by-side load harness (about four minutes, loopback only)
+echo   pack    write both packages to .\artifacts (a -local.^<UTC time^> version unless CI=true)
+echo   clean   remove build output
 exit /b 0

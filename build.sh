@@ -33,10 +33,35 @@ case "$verb" in
     need_sdk
     # Both test projects, one after the other (the reliability suite's timings want the machine), each run even when
     # the other failed; the exit code is the first failure's.
+    # A filter that matches nothing makes dotnet test say "No test matches the given testcase filter" and exit 0: a
+    # misspelt filter must not pass for a green run, so when neither project ran a test, fail.
+    # Build both projects first, then test without building: one project's tests may run the other's (BuildScriptTests
+    # runs this verb with --no-build), which on a fresh clone would otherwise find the second project not built yet.
+    case " $* " in
+      *" --no-build "*) ;;
+      *)
+        for project in StatsHandler.Tests/StatsHandler.Tests.csproj StatsHandler.Hosting.Tests/StatsHandler.Hosting.Tests.csproj; do
+          dotnet build "$project" -c "$CONFIG" -v q -nologo || exit $?
+        done
+        set -- --no-build "$@"
+        ;;
+    esac
     status=0
+    ran=0
+    out=$(mktemp)
+    trap 'rm -f "$out"' EXIT
     for project in StatsHandler.Tests/StatsHandler.Tests.csproj StatsHandler.Hosting.Tests/StatsHandler.Hosting.Tests.csproj; do
-      dotnet test "$project" -c "$CONFIG" --logger "console;verbosity=normal" "$@" || { [ $status -ne 0 ] || status=$?; }
+      set +o pipefail
+      dotnet test "$project" -c "$CONFIG" --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out"
+      code=${PIPESTATUS[0]}
+      set -o pipefail
+      [ "$code" -eq 0 ] || [ $status -ne 0 ] || status=$code
+      grep -q "No test matches the given testcase filter" "$out" || ran=$((ran + 1))
     done
+    if [ $ran -eq 0 ]; then
+      echo "error: no test in either project matches the filter ($*). The test classes are named after their files, such as SnippetTests; list them with: dotnet test StatsHandler.Tests -c $CONFIG --list-tests" >&2
+      [ $status -ne 0 ] || status=3
+    fi
     exit $status
     ;;
   demo)
@@ -57,8 +82,16 @@ case "$verb" in
     ;;
   pack)
     need_sdk
-    dotnet pack StatsHandler/StatsHandler.csproj -c "$CONFIG" -o artifacts "$@"
-    dotnet pack StatsHandler.Hosting/StatsHandler.Hosting.csproj -c "$CONFIG" -o artifacts "$@"
+    # A local pack gets a version of its own (0.1.0-local.20261205223000), newer than every earlier one, so that
+    # `dotnet add package StatsHandler --prerelease` takes it instead of a stale copy in ~/.nuget/packages. A release
+    # (CI=true) or STATSHANDLER_VERSION_SUFFIX= (empty) packs the version of Directory.Build.props as it is.
+    version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
+    if [ "${CI:-}" = "true" ]; then default_suffix=""; else default_suffix="local.$(date -u +%Y%m%d%H%M%S)"; fi
+    suffix="${STATSHANDLER_VERSION_SUFFIX-$default_suffix}"
+    [ -z "$suffix" ] || version="$version-$suffix"
+    echo "packing version $version"
+    dotnet pack StatsHandler/StatsHandler.csproj -c "$CONFIG" -o artifacts -p:Version="$version" "$@"
+    dotnet pack StatsHandler.Hosting/StatsHandler.Hosting.csproj -c "$CONFIG" -o artifacts -p:Version="$version" "$@"
     ;;
   clean)
     need_sdk
@@ -67,10 +100,17 @@ case "$verb" in
     echo "clean"
     ;;
   -h|--help|help)
-    echo "usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]"
+    echo "usage: ./build.sh [build|test [dotnet test args]|demo [demo args]|bench [BenchmarkDotNet args]|load|pack|clean]"
+    echo "  build   build everything, samples included (the default)"
+    echo "  test    both test projects; --filter EXPR runs a subset and fails when it matches no test"
+    echo "  demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --help"
+    echo "  bench   BenchmarkDotNet suite, e.g. --filter '*Json*' --job short"
+    echo "  load    the side-by-side load harness (about four minutes, loopback only)"
+    echo "  pack    write both packages to ./artifacts (a -local.<UTC time> version unless CI=true)"
+    echo "  clean   remove build output"
     ;;
   *)
-    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR]|bench [--short] [BenchmarkDotNet args]|load|pack|clean]" >&2
+    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR] [--no-churn] [--no-gc-events]|bench [args]|load|pack|clean]; ./build.sh help for more" >&2
     exit 2
     ;;
 esac

@@ -18,7 +18,7 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | 
 [ -n "$version" ] || fail "no <Version> in Directory.Build.props"
 
 step "./build.sh pack (version $version from Directory.Build.props)"
-./build.sh pack || fail "./build.sh pack"
+STATSHANDLER_VERSION_SUFFIX= ./build.sh pack || fail "./build.sh pack"
 for id in StatsHandler StatsHandler.Hosting; do
   [ -f "artifacts/$id.$version.nupkg" ] || fail "artifacts/$id.$version.nupkg was not written"
   [ -f "artifacts/$id.$version.snupkg" ] || fail "artifacts/$id.$version.snupkg was not written"

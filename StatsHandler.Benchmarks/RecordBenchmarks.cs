@@ -32,6 +32,11 @@ public class RecordBenchmarks
     private static readonly KeyValuePair<string, object?> Route = new("route", "/api/orders/{id}");
     private static readonly KeyValuePair<string, object?> Status = new("status", 200);
 
+    // The rotating shape: five routes (the app's own string instances) times four status codes, boxed by the caller on
+    // every call as `new("status", code)` does: twenty series, visited in turn.
+    private static readonly string[] Routes = ["/api/orders/{id}", "/api/orders", "/api/users/{id}", "/health", "/api/cart"];
+    private static readonly int[] Codes = [200, 404, 500, 302];
+
     private Meter _meter = null!;
     private Counter<long> _counter = null!;
     private Histogram<double> _histogram = null!;
@@ -87,6 +92,18 @@ public class RecordBenchmarks
         for (int i = 0; i < OpsPerThread; i++)
         {
             counter.Add(1, Method, Route, Status);
+        }
+    });
+
+    [Benchmark(OperationsPerInvoke = OpsPerThread)]
+    public void CounterThreeTagsBoxedIntTwentySeries() => Run(static b =>
+    {
+        Counter<long> counter = b._counter;
+        string[] routes = Routes;
+        int[] codes = Codes;
+        for (int i = 0; i < OpsPerThread; i++)
+        {
+            counter.Add(1, new("method", "GET"), new("route", routes[i % 5]), new("status", codes[i & 3]));
         }
     });
 

@@ -1,15 +1,26 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Runtime.InteropServices;
 using StatsHandler;
 
 // The README's example, runnable: serves /api/stats, /debug/dashboard and /healthz until Ctrl+C.
 string address = "localhost:8080";
 bool churn = true;
 bool gcEvents = true;
+const string Usage =
+    "Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]\n" +
+    "  --addr ADDR       where to listen (default localhost:8080; ':8080' for all interfaces, '127.0.0.1:0' for any free port)\n" +
+    "  --no-churn        no background allocations (the load harness measures the endpoints alone)\n" +
+    "  --no-gc-events    without the runtime's GC events (no per-collection pauses)\n" +
+    "  -h, --help        this text";
 for (int i = 0; i < args.Length; i++)
 {
-    if (args[i] is "--no-churn")
+    if (args[i] is "-h" or "--help" or "-?")
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+    else if (args[i] is "--no-churn")
     {
         // The load harness measures the endpoint alone, without the demo's own background allocations.
         churn = false;
@@ -29,24 +40,14 @@ for (int i = 0; i < args.Length; i++)
     }
     else
     {
-        Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]   (default localhost:8080)");
+        Console.Error.WriteLine($"Unknown argument '{args[i]}'.\n{Usage}");
         return 2;
     }
 }
 
+// Ends the background work once the server has stopped. ListenAndServeAsync itself stops gracefully on Ctrl+C and on
+// SIGTERM (`docker stop`, systemd, `kill`).
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-
-// `docker stop`, systemd and `kill` send SIGTERM: stop as cleanly as on Ctrl+C.
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    stop.Cancel();
-});
 
 // The app's own metrics: a Meter whose instruments the background work below updates, exported with the runtime's.
 using var meter = new Meter("StatsHandler.Demo");
@@ -105,6 +106,8 @@ await using (server)
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
             while (await tick.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
             {
+                // One Activity per buffer, as a traced request would have: the histogram keeps its trace id as an exemplar.
+                using Activity activity = new Activity("demo.buffer").SetIdFormat(ActivityIdFormat.W3C).Start();
                 byte[] buffer = new byte[Random.Shared.Next(1_000, 200_000)];
                 keep.Add(buffer);
                 buffersAllocated.Add(1);
@@ -119,14 +122,15 @@ await using (server)
         },
         stop.Token);
 
-    await server.ListenAndServeAsync(stop.Token);
+    await server.ListenAndServeAsync();
+    stop.Cancel();
     try
     {
         await background;
     }
     catch (OperationCanceledException)
     {
-        // Ctrl+C: the background work ends with the server.
+        // The background work ends with the server.
     }
 }
 

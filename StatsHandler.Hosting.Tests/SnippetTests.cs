@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using StatsHandler.Hosting.Tests.Support;
 using StatsHandler.Tests.Support;
 
@@ -16,17 +13,6 @@ namespace StatsHandler.Hosting.Tests;
 [NonParallelizable]
 public class SnippetTests
 {
-    // The implicit usings of Microsoft.NET.Sdk (a console app) and of Microsoft.NET.Sdk.Worker on top.
-    private const string ConsoleUsings =
-        "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; " +
-        "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
-
-    private const string WorkerUsings =
-        " global using Microsoft.Extensions.Configuration; global using Microsoft.Extensions.DependencyInjection; " +
-        "global using Microsoft.Extensions.Hosting; global using Microsoft.Extensions.Logging;";
-
-    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
-
     [Test]
     public void Every_csharp_block_in_the_documentation_compiles()
     {
@@ -80,61 +66,5 @@ public class SnippetTests
         broken.Should().BeEmpty("a link must lead somewhere");
     }
 
-    private static IEnumerable<string> Compile(Snippet snippet)
-    {
-        string[] lines = snippet.Code.Split('\n');
-        string[] usings = lines.TakeWhile(l => l.StartsWith("using ", StringComparison.Ordinal) && !l.Contains('(', StringComparison.Ordinal) && !l.Contains('=', StringComparison.Ordinal) || l.Trim().Length == 0).ToArray();
-        bool complete = usings.Any(l => l.Trim().Length > 0);
-        string source = string.Join('\n', usings) + "\n" +
-            (complete ? string.Empty : "using StatsHandler;\n") +
-            string.Join('\n', snippet.Preamble) + "\n" +
-            string.Join('\n', lines[usings.Length..]);
-
-        CSharpParseOptions parse = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
-        SyntaxTree[] trees =
-        [
-            CSharpSyntaxTree.ParseText(ConsoleUsings + (snippet.Worker ? WorkerUsings : string.Empty), parse, "GlobalUsings.g.cs"),
-            CSharpSyntaxTree.ParseText(source, parse, snippet.ToString()),
-        ];
-        var compilation = CSharpCompilation.Create(
-            "Snippet",
-            trees,
-            References.Value,
-            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
-        return compilation.GetDiagnostics()
-            .Where(d => d.Severity == DiagnosticSeverity.Error)
-            .Select(d => $"{d.Id} {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)} in: {LineOf(d, source)}");
-    }
-
-    private static string LineOf(Diagnostic diagnostic, string source)
-    {
-        int line = diagnostic.Location.GetLineSpan().StartLinePosition.Line;
-        string[] lines = source.Split('\n');
-        return line < lines.Length ? lines[line].Trim() : string.Empty;
-    }
-
-    private static ImmutableArray<MetadataReference> LoadReferences()
-    {
-        // The running framework, plus this test's output folder: StatsHandler, StatsHandler.Hosting and the
-        // Microsoft.Extensions packages a worker project would have.
-        var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (string path in ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator))
-        {
-            paths[Path.GetFileName(path)] = path;
-        }
-
-        foreach (string path in Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
-        {
-            paths.TryAdd(Path.GetFileName(path), path);
-        }
-
-        return [.. paths.Values.Where(IsManaged).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
-    }
-
-    private static bool IsManaged(string path)
-    {
-        using FileStream stream = File.OpenRead(path);
-        using var reader = new System.Reflection.PortableExecutable.PEReader(stream);
-        return reader.HasMetadata;
-    }
+    private static IEnumerable<string> Compile(Snippet snippet) => SnippetCompiler.Errors(snippet);
 }

@@ -36,6 +36,77 @@ public class StatsServerServiceTests
     }
 
     [Test]
+    public async Task The_docs_settings_example_logs_a_url_that_answers_and_leaves_the_probe_open()
+    {
+        // docs/hosting.md's example (all interfaces, a token, one allowed host, an anonymous /healthz), on a free port.
+        var logs = new RecordingLoggerProvider();
+        HostApplicationBuilder builder = TestHosts.Builder(logs, new Dictionary<string, string?>
+        {
+            ["StatsServer:Address"] = ":0",
+            ["StatsServer:BearerToken"] = "docs-example-token",
+            ["StatsServer:AllowedHosts"] = "stats.internal.example",
+            ["StatsServer:AllowAnonymous"] = "/healthz",
+        });
+        builder.Services.AddStatsServer(builder.Configuration.GetSection("StatsServer"), server => server
+            .Handle("/api/stats")
+            .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct)));
+        using IHost host = builder.Build();
+        await host.StartAsync().WaitAsync(TestHosts.Bound);
+
+        string line = logs.Entries.Single(e => e.Message.StartsWith("Serving runtime stats on ", StringComparison.Ordinal)).Message;
+        var logged = new Uri(line.Split(' ')[4]);
+        using HttpClient client = TestHosts.Client();
+
+        // What the doc's curl does: the local port, the logged URL's Host.
+        async Task<HttpStatusCode> GetAsync(string path, string hostHeader, bool token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{logged.Port}{path}");
+            request.Headers.Host = hostHeader;
+            if (token)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "docs-example-token");
+            }
+
+            using HttpResponseMessage response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        HttpStatusCode stats = await GetAsync("/api/stats", logged.Authority, token: true);
+        HttpStatusCode probe = await GetAsync("/healthz", logged.Authority, token: false);
+        HttpStatusCode noToken = await GetAsync("/api/stats", logged.Authority, token: false);
+        HttpStatusCode localhost = await GetAsync("/api/stats", $"localhost:{logged.Port}", token: true);
+        await host.StopAsync().WaitAsync(TestHosts.Bound);
+
+        logged.Host.Should().Be("stats.internal.example", "the log names a host the server answers");
+        stats.Should().Be(HttpStatusCode.OK);
+        probe.Should().Be(HttpStatusCode.OK, "AllowAnonymous in configuration opens /healthz");
+        noToken.Should().Be(HttpStatusCode.Unauthorized);
+        localhost.Should().Be(HttpStatusCode.Forbidden, "localhost is not an allowed host here, as the doc says");
+    }
+
+    [Test]
+    public async Task An_anonymous_route_that_nothing_serves_fails_the_start_naming_its_key()
+    {
+        var logs = new RecordingLoggerProvider();
+        HostApplicationBuilder builder = TestHosts.Builder(logs, new Dictionary<string, string?>
+        {
+            ["StatsServer:BearerToken"] = "docs-example-token",
+            ["StatsServer:AllowAnonymous:0"] = "/healthz",
+            ["StatsServer:AllowAnonymous:1"] = "/livez",
+        });
+        builder.Services.AddStatsServer(builder.Configuration.GetSection("StatsServer"), server => server
+            .Handle("/api/stats")
+            .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct)));
+        using IHost host = builder.Build();
+
+        Func<Task> start = () => host.StartAsync().WaitAsync(TestHosts.Bound);
+
+        (await start.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>())
+            .Which.Failures.Should().ContainSingle()
+            .Which.Should().StartWith("StatsServer:AllowAnonymous: Cannot allow anonymous access to '/livez': nothing is mounted there");
+    }
+
+    [Test]
     public async Task Without_a_configure_callback_the_server_serves_the_json_stats()
     {
         var logs = new RecordingLoggerProvider();

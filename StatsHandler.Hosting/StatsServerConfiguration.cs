@@ -9,7 +9,7 @@ namespace StatsHandler.Hosting;
 /// </summary>
 internal static class StatsServerConfiguration
 {
-    private static readonly string[] KnownKeys = ["Address", "BearerToken", "BasicAuth", "AllowedHosts", "ConstantLabels", "Limits"];
+    private static readonly string[] KnownKeys = ["Address", "BearerToken", "BasicAuth", "AllowedHosts", "AllowAnonymous", "ConstantLabels", "Limits"];
     private static readonly string[] KnownBasicAuthKeys = ["User", "Password"];
     private static readonly string[] KnownLimitKeys = ["MaxUrlLength", "MaxConcurrentRequests", "RequestTimeout", "MaxResponseBytes", "DrainTimeout"];
 
@@ -27,23 +27,9 @@ internal static class StatsServerConfiguration
         options.BasicAuthUser = basic["User"] ?? options.BasicAuthUser;
         options.BasicAuthPassword = basic["Password"] ?? options.BasicAuthPassword;
 
-        IConfigurationSection hosts = configuration.GetSection("AllowedHosts");
-        if (hosts.Value is { } list)
-        {
-            // One string, as ASP.NET Core's own AllowedHosts: "stats.example.com;localhost".
-            foreach (string host in list.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                options.AllowedHosts.Add(host);
-            }
-        }
-
-        foreach (IConfigurationSection item in hosts.GetChildren())
-        {
-            if (!string.IsNullOrWhiteSpace(item.Value))
-            {
-                options.AllowedHosts.Add(item.Value.Trim());
-            }
-        }
+        // A list, or one string as ASP.NET Core's own AllowedHosts: "stats.example.com;localhost".
+        ReadList(configuration.GetSection("AllowedHosts"), options.AllowedHosts);
+        ReadList(configuration.GetSection("AllowAnonymous"), options.AllowAnonymous);
 
         foreach (IConfigurationSection label in configuration.GetSection("ConstantLabels").GetChildren())
         {
@@ -63,6 +49,25 @@ internal static class StatsServerConfiguration
 
     /// <summary>The full configuration key of <paramref name="key"/> under <paramref name="prefix"/>, as errors name it.</summary>
     public static string Key(string prefix, string key) => string.IsNullOrEmpty(prefix) ? key : prefix + ConfigurationPath.KeyDelimiter + key;
+
+    private static void ReadList(IConfigurationSection section, IList<string> into)
+    {
+        if (section.Value is { } list)
+        {
+            foreach (string item in list.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                into.Add(item);
+            }
+        }
+
+        foreach (IConfigurationSection item in section.GetChildren())
+        {
+            if (!string.IsNullOrWhiteSpace(item.Value))
+            {
+                into.Add(item.Value.Trim());
+            }
+        }
+    }
 
     private static void CheckKnown(IConfiguration section, string prefix, string[] known, StatsServerOptions options)
     {

@@ -43,11 +43,32 @@ internal static class StatsServerFactory
         if (errors.Count > 0)
         {
             target.Dispose();
-            throw new OptionsValidationException(Options.DefaultName, typeof(StatsServerOptions), errors);
+            Throw(errors);
         }
 
         return target;
     }
+
+    /// <summary>
+    /// Opens the configured anonymous routes; called after the application's callback has mounted its routes.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A route is not an absolute path, or nothing is mounted there.</exception>
+    public static void ApplyAnonymousRoutes(StatsServer server, StatsServerOptions options)
+    {
+        var errors = new List<string>();
+        foreach (string pattern in options.AllowAnonymous)
+        {
+            Try(errors, StatsServerConfiguration.Key(options.ConfigurationPath, "AllowAnonymous"), () => server.AllowAnonymous(pattern));
+        }
+
+        if (errors.Count > 0)
+        {
+            Throw(errors);
+        }
+    }
+
+    private static void Throw(List<string> errors) =>
+        throw new OptionsValidationException(Options.DefaultName, typeof(StatsServerOptions), errors);
 
     private static void ApplyLimits(StatsServerLimits limits, StatsServerLimitsOptions options, List<string> errors, Func<string, string> key)
     {

@@ -7,7 +7,7 @@ namespace StatsHandler.Hosting;
 /// </summary>
 /// <remarks>
 /// Keys under the section: <c>Address</c>, <c>BearerToken</c>, <c>BasicAuth:User</c>, <c>BasicAuth:Password</c>,
-/// <c>AllowedHosts</c> (a list, or one string separated by <c>;</c>), <c>ConstantLabels:NAME</c> (one key per label),
+/// <c>AllowedHosts</c> and <c>AllowAnonymous</c> (each a list, or one string separated by <c>;</c>), <c>ConstantLabels:NAME</c> (one key per label),
 /// and <c>Limits:MaxUrlLength</c>,
 /// <c>Limits:MaxConcurrentRequests</c>, <c>Limits:RequestTimeout</c>, <c>Limits:MaxResponseBytes</c>,
 /// <c>Limits:DrainTimeout</c> (time spans as <c>00:00:10</c>). A key the section does not know fails the start, so a
@@ -35,6 +35,12 @@ public sealed class StatsServerOptions
 
     /// <summary>Host names the server answers (see <see cref="StatsServer.AllowHosts"/>); empty: the server's default.</summary>
     public IList<string> AllowedHosts { get; } = [];
+
+    /// <summary>
+    /// Routes served without credentials (see <see cref="StatsServer.AllowAnonymous"/>), such as <c>/healthz</c> for a
+    /// load balancer's probe when a bearer token or basic auth is set; each must be mounted by the configure callback.
+    /// </summary>
+    public IList<string> AllowAnonymous { get; } = [];
 
     /// <summary>
     /// Labels every Prometheus sample carries (see <see cref="StatsServer.AddConstantLabel"/>), such as

@@ -58,6 +58,7 @@ public sealed partial class StatsServerService : IHostedService, IAsyncDisposabl
             // Set before the application's callback, so an OnError of its own replaces this one.
             server.OnError(e => LogRequestFailed(_logger, e));
             _configure(_services, server);
+            StatsServerFactory.ApplyAnonymousRoutes(server, _options.Value);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -67,7 +68,8 @@ public sealed partial class StatsServerService : IHostedService, IAsyncDisposabl
         }
 
         Volatile.Write(ref _server, server);
-        LogServing(_logger, server.Url, server);
+        Uri serving = ServingUrl(server.Url, _options.Value.AllowedHosts);
+        LogServing(_logger, serving, server);
     }
 
     /// <summary>
@@ -91,6 +93,13 @@ public sealed partial class StatsServerService : IHostedService, IAsyncDisposabl
     /// <summary>Stops and releases the server, if it was started. Idempotent.</summary>
     /// <returns>A task that completes when the server is released.</returns>
     public ValueTask DisposeAsync() => Volatile.Read(ref _server)?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>
+    /// The URL to log: with allowed hosts, on the first of them, since the server refuses any other Host (a loopback
+    /// name included), so the address <see cref="StatsServer.Url"/> names would answer 403.
+    /// </summary>
+    internal static Uri ServingUrl(Uri url, IList<string> allowedHosts) =>
+        allowedHosts.Count == 0 ? url : new UriBuilder(url) { Host = allowedHosts[0].Trim().TrimEnd('.') }.Uri;
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Serving runtime stats on {Url} ({Server})")]
     private static partial void LogServing(ILogger logger, Uri url, StatsServer server);

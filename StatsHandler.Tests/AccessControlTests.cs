@@ -298,6 +298,35 @@ public class AccessControlTests
         (await SendAsync(client, "Bearer", Token)).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Test]
+    public async Task With_both_schemes_the_basic_challenge_comes_first_and_each_is_its_own_header_value()
+    {
+        await using StatsServer server = await TestServers.StartAsync(s => s.Handle("/api/stats").RequireBearerToken(Token).RequireBasicAuth("ops", "p@ss"));
+
+        RawResponse refused = await TestServers.SendRawAsync(server.Url, "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+
+        refused.Status.Should().Be(401);
+        string[] lines = refused.HeaderLines
+            .Where(h => h.Name.Equals("WWW-Authenticate", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToArray();
+        string basic = "Basic realm=\"StatsHandler\", charset=\"UTF-8\"";
+        string bearer = "Bearer realm=\"StatsHandler\"";
+        if (OperatingSystem.IsWindows())
+        {
+            // http.sys sends each value of WWW-Authenticate on a line of its own.
+            lines.Should().Equal(basic, bearer);
+        }
+        else
+        {
+            // The managed HttpListener joins a header's values into one line whatever the caller does; browsers read
+            // the first challenge of a line, so Basic leads (headless Chromium shows the page: see the browser test).
+            lines.Should().Equal($"{basic}, {bearer}");
+        }
+
+        using HttpClient client = TestServers.Client(server);
+        using HttpResponseMessage parsed = await client.GetAsync("/api/stats");
+        parsed.Headers.WwwAuthenticate.Select(c => c.Scheme).Should().Equal("Basic", "Bearer");
+    }
+
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string scheme, string value, string path = "/api/stats")
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

@@ -252,6 +252,38 @@ public class DashboardHandlerBrowserTests
     }
 
     [Test]
+    public async Task A_browser_gets_the_page_with_basic_credentials_when_a_bearer_token_is_also_required()
+    {
+        // Chromium reads only the first challenge of a WWW-Authenticate line, and the managed HttpListener joins both
+        // challenges into one line: with Bearer first it showed the 401 body instead of using the credentials.
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        using var stats = new RuntimeStatsHandler();
+        var counting = new CountingHandler(stats);
+        await using StatsServer server = await TestServers.StartAsync(s => s
+            .Handle("/api/stats", counting)
+            .Handle("/debug/dashboard", new DashboardHandler())
+            .RequireBearerToken("scrape-token-0123456789")
+            .RequireBasicAuth("ops", "p@ss"));
+        var withCredentials = new UriBuilder(new Uri(server.Url, "debug/dashboard")) { UserName = "ops", Password = "p@ss" }.Uri;
+
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(withCredentials, ct);
+        CdpPage page = browser.Page;
+
+        JsonElement charts = await Poll.UntilAsync(
+            c => page.EvaluateAsync(ChartsScript, c),
+            v => v.GetArrayLength() == 9 && v.EnumerateArray().All(x => x.GetProperty("points").GetInt32() >= 2),
+            Step,
+            "the dashboard drawn from two authenticated polls",
+            ct);
+        charts.GetArrayLength().Should().Be(9);
+        string text = (await page.EvaluateAsync("document.body.innerText", ct)).GetString()!;
+        text.Should().NotContain("authentication required");
+        counting.Count.Should().BeGreaterThanOrEqualTo(2, "the page's own polls of /api/stats passed the credentials check");
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
     public async Task The_page_derives_counter_rates_draws_the_limit_and_gen2_marks_and_starts_over_for_a_new_process()
     {
         using var whole = new CancellationTokenSource(WholeTest);
@@ -501,6 +533,45 @@ public class DashboardHandlerBrowserTests
             await stop.CancelAsync();
             await Task.WhenAll(churn, work);
         }
+    }
+
+    [Test]
+    public async Task The_demos_buffer_sizes_are_drawn_as_a_heatmap_of_exponential_buckets_beside_the_quantile_lines()
+    {
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        await using DemoProcess demo = await DemoProcess.StartAsync();
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(demo.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
+        await SetColorSchemeAsync(page, "light", ct);
+
+        // Twenty polls of the demo's 20 buffers a second, uniform from 1,000 to 200,000 bytes.
+        const string HeatScript =
+            "(() => { const e = document.querySelector('[data-meter=\"demo.buffer.size\"]'); if (!e) return { points: 0 }; " +
+            "return { points: +e.dataset.points, cells: +(e.querySelector('.heat').dataset.cells || 0), " +
+            "heat: e.querySelector('.heatnote').textContent, note: e.querySelector('.note').textContent, " +
+            "lines: e.querySelectorAll('.plot svg path.ln').length, ticks: [...e.querySelectorAll('.heat text.tick')].map(x => x.textContent).join('|') }; })()";
+        JsonElement drawn = await Poll.UntilAsync(
+            c => page.EvaluateAsync(HeatScript, c),
+            v => v.GetProperty("points").GetInt32() >= 20,
+            TimeSpan.FromSeconds(45),
+            "twenty points on the buffer-size chart",
+            ct);
+        TestContext.Progress.WriteLine(drawn.GetRawText());
+
+        drawn.GetProperty("lines").GetInt32().Should().Be(3, "p50, p90 and p99 stay drawn");
+        drawn.GetProperty("cells").GetInt32().Should().BeGreaterThan(100, "about twenty filled buckets in each of twenty columns");
+        drawn.GetProperty("heat").GetString().Should().MatchRegex(@"^distribution between polls: \d+ buckets at scale [0-4] ");
+        drawn.GetProperty("note").GetString().Should().Contain("quantiles estimated from the exponential buckets");
+        drawn.GetProperty("ticks").GetString().Should().MatchRegex(@"KiB|kB|B", "the rows' range in bytes");
+
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        int height = (await page.EvaluateAsync("document.documentElement.scrollHeight", ct)).GetInt32();
+        await SetViewportAsync(page, 1280, height, mobile: false, ct);
+        await page.EvaluateAsync("document.querySelector('[data-meter=\"demo.buffer.size\"]').scrollIntoView()", ct);
+        await page.ScreenshotAsync(Path.Combine(shots, "dashboard-demo-heatmap.png"), ct);
+        browser.Exceptions.Should().BeEmpty();
     }
 
     private const string MetersScript =

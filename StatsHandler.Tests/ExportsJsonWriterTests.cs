@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using StatsHandler.Tests.Support;
@@ -32,10 +33,22 @@ public class ExportsJsonWriterTests
 
             JsonElement series = json.GetProperty("meters")[0].GetProperty("series")[0];
             series.GetProperty("mean").GetDouble().Should().Be(37.5);
-            series.GetProperty("p50").GetDouble().Should().Be(10, "rank 10 of 20 ends the (0, 10] bucket");
-            series.GetProperty("p90").GetDouble().Should().Be(90, "rank 18 is eight tenths into (50, 100]");
-            series.GetProperty("p99").GetDouble().Should().Be(99);
-            string.Join(",", series.EnumerateObject().Select(p => p.Name)).Should().Be("tags,count,sum,mean,p50,p90,p99,bucket_counts");
+
+            // 5 and 70 are 3.8 powers of two apart: 123 buckets at scale 5 (246 at scale 6, over the 160 budget).
+            JsonElement exponential = series.GetProperty("exponential");
+            exponential.GetProperty("scale").GetInt32().Should().Be(5);
+            exponential.GetProperty("positive_offset").GetInt32().Should().Be(ExponentialScale.IndexOf(5, 5));
+            long[] positive = [.. exponential.GetProperty("positive").EnumerateArray().Select(e => e.GetInt64())];
+            positive.Should().HaveCount(ExponentialScale.IndexOf(70, 5) - ExponentialScale.IndexOf(5, 5) + 1);
+            (positive[0], positive[^1], positive.Sum()).Should().Be((10, 10, 20));
+
+            // Rank 10 of 20 ends the bucket of 5; ranks 18 and 19.8 are inside the bucket of 70, whatever the classic bounds say.
+            double width = Math.Pow(2, 1.0 / 32);
+            series.GetProperty("p50").GetDouble().Should().BeApproximately(ExponentialScale.LowerBound(ExponentialScale.IndexOf(5, 5) + 1, 5), 0.0001);
+            series.GetProperty("p90").GetDouble().Should().BeInRange(70 / width, 70 * width);
+            series.GetProperty("p99").GetDouble().Should().BeInRange(70 / width, 70 * width);
+            string.Join(",", series.EnumerateObject().Select(p => p.Name)).Should().Be("tags,count,sum,mean,p50,p90,p99,bucket_counts,exponential");
+            string.Join(",", exponential.EnumerateObject().Select(p => p.Name)).Should().Be("scale,zero_count,positive_offset,positive,negative_offset,negative");
         }
     }
 
@@ -65,9 +78,17 @@ public class ExportsJsonWriterTests
 
             string body = await client.GetStringAsync("/api/stats");
 
-            body.Should().Contain("\"p90\":94.5455,", "rank 10.8 is 9.8/11 into (50, 100]: 94.545454...");
-            body.Should().Contain("\"p90\":189091,", "189090.909... to six digits");
-            body.Should().Contain("\"p90\":18909100,", "18909090.9... to six digits");
+            string[] p90s = [.. System.Text.RegularExpressions.Regex.Matches(body, "\"p90\":([0-9.]+),").Select(m => m.Groups[1].Value)];
+            p90s.Should().HaveCount(3);
+            foreach (string p90 in p90s)
+            {
+                p90.Replace(".", string.Empty, StringComparison.Ordinal).TrimStart('0').TrimEnd('0').Length.Should().BeLessThanOrEqualTo(6, p90);
+            }
+
+            // Each p90 lies in the bucket of the value recorded eleven times: within 2^(1/64) at scale 6, 2^(1/32) at 5.
+            double.Parse(p90s[0], CultureInfo.InvariantCulture).Should().BeInRange(70 / 1.022, 70 * 1.022);
+            double.Parse(p90s[1], CultureInfo.InvariantCulture).Should().BeInRange(150_000 / 1.011, 150_000 * 1.011);
+            double.Parse(p90s[2], CultureInfo.InvariantCulture).Should().BeInRange(1.5e7 / 1.011, 1.5e7 * 1.011);
         }
     }
 

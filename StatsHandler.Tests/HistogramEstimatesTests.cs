@@ -45,4 +45,27 @@ public class HistogramEstimatesTests
         HistogramEstimates.Mean(30, 4).Should().Be(7.5);
         HistogramEstimates.Mean(0, 0).Should().Be(double.NaN);
     }
+
+    [Test]
+    public void Exponential_quantiles_walk_negative_buckets_then_zeros_then_positive_ones()
+    {
+        var buckets = new ExponentialBuckets(160);
+        for (int i = 0; i < 5; i++)
+        {
+            buckets.Record(-10);
+            buckets.Record(0);
+            buckets.Record(10);
+            buckets.Record(10);
+        }
+
+        var reading = new ExponentialReading(160);
+        buckets.AddTo(reading);
+        ExponentialHistogram histogram = reading.ToHistogram();
+        double width = Math.Pow(2, Math.Pow(2, -histogram.Scale));
+
+        HistogramEstimates.Quantile(0.1, histogram).Should().BeInRange(-10 * width, -10 / width);
+        HistogramEstimates.Quantile(0.5, histogram).Should().Be(0, "ranks 6 to 10 are the zeros");
+        HistogramEstimates.Quantile(0.9, histogram).Should().BeInRange(10 / width, 10 * width);
+        HistogramEstimates.Quantile(0.9, ExponentialHistogram.Empty).Should().Be(double.NaN);
+    }
 }

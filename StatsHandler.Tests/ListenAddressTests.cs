@@ -4,6 +4,8 @@ public class ListenAddressTests
 {
     [TestCase(":8080", "+", 8080, "AllInterfaces")]
     [TestCase("0.0.0.0:8080", "+", 8080, "AllInterfaces")]
+    [TestCase("*:8080", "+", 8080, "AllInterfaces")]
+    [TestCase("+:8080", "+", 8080, "AllInterfaces")]
     [TestCase("localhost:8080", "localhost", 8080, "Loopback")]
     [TestCase("LocalHost:1", "localhost", 1, "Loopback")]
     [TestCase("127.0.0.1:0", "127.0.0.1", 0, "Loopback")]
@@ -38,6 +40,27 @@ public class ListenAddressTests
 
         parse.Should().Throw<ArgumentException>()
             .Which.Message.Should().Contain($"'{text}'").And.Contain("'localhost:8080'").And.Contain("port 0");
+    }
+
+    [Test]
+    public void A_port_alone_is_told_to_write_a_colon_before_it()
+    {
+        Action parse = () => ListenAddress.Parse("8080");
+
+        parse.Should().Throw<ArgumentException>().WithMessage(
+            "Invalid address '8080': the host is missing: write ':8080' for port 8080 on all interfaces, or 'localhost:8080' for loopback only.*");
+    }
+
+    [Test]
+    public async Task The_all_interface_spellings_serve_like_a_colon_and_port()
+    {
+        foreach (string host in new[] { "", "0.0.0.0", "*", "+" })
+        {
+            await using StatsServer server = await Support.TestServers.StartAsync(s => s.Handle("/api/stats"), $"{host}:0");
+            using HttpClient client = new() { Timeout = Support.TestServers.Bound };
+            using HttpResponseMessage response = await client.GetAsync($"http://127.0.0.1:{server.Url.Port}/api/stats");
+            response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, $"'{host}:0' listens on all interfaces, loopback included");
+        }
     }
 
     [Test]

@@ -21,6 +21,9 @@ public class PackageTests
     private static readonly Guid EmbeddedSourceKind = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
     private static readonly TimeSpan PackBound = TimeSpan.FromMinutes(4);
 
+    // A stand-in for the address a release passes: StatsHandler has no public repository yet.
+    private const string ReleaseRepositoryUrl = "https://github.com/example-owner/statshandler";
+
     private string _work = null!;
     private string _version = null!;
     private string _commit = null!;
@@ -50,6 +53,9 @@ public class PackageTests
                 $"-p:OutputPath={Path.Combine(_work, "bin")}{Path.DirectorySeparatorChar}",
                 $"-p:IntermediateOutputPath={Path.Combine(_work, "obj")}{Path.DirectorySeparatorChar}",
                 $"-p:NuspecOutputPath={Path.Combine(_work, "nuspec")}{Path.DirectorySeparatorChar}",
+                // No repository address is claimed by default (Directory.Build.props); a release passes the real one,
+                // as this does, to check what it turns into: the project URL, the nuspec's repository, SourceLink.
+                $"-p:StatsHandlerRepositoryUrl={ReleaseRepositoryUrl}",
             ],
             Repository.Root,
             PackBound,
@@ -105,7 +111,7 @@ public class PackageTests
     {
         Meta("description").Should().Contain("runtime statistics").And.Contain("no dependency");
         Meta("tags").Split(' ').Should().Contain(["stats", "metrics", "runtime", "diagnostics"]);
-        Meta("projectUrl").Should().Be("https://github.com/statshandler/statshandler");
+        Meta("projectUrl").Should().Be(ReleaseRepositoryUrl);
         Meta("authors").Should().NotBeNullOrWhiteSpace();
     }
 
@@ -159,7 +165,7 @@ public class PackageTests
         XElement repository = _metadata.Element(_ns + "repository")!;
         repository.Should().NotBeNull();
         repository.Attribute("type")!.Value.Should().Be("git");
-        repository.Attribute("url")!.Value.Should().Be("https://github.com/statshandler/statshandler");
+        repository.Attribute("url")!.Value.Should().Be(ReleaseRepositoryUrl);
         repository.Attribute("commit")!.Value.Should().Be(_commit);
     }
 
@@ -206,7 +212,7 @@ public class PackageTests
         using var json = JsonDocument.Parse(reader.GetBlobBytes(blob));
         var map = json.RootElement.GetProperty("documents").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
         map.Should().ContainKey("/_/*").WhoseValue
-            .Should().Be($"https://raw.githubusercontent.com/statshandler/statshandler/{_commit}/*");
+            .Should().Be($"https://raw.githubusercontent.com/example-owner/statshandler/{_commit}/*");
     }
 
     [Test]

@@ -81,17 +81,22 @@ internal static class TestServers
 /// <summary>An HTTP/1.1 response read off a socket: status, headers and exactly Content-Length body bytes.</summary>
 internal sealed class RawResponse
 {
-    private RawResponse(int status, Dictionary<string, string> headers, byte[] body, int trailingBytes)
+    private RawResponse(int status, Dictionary<string, string> headers, List<(string Name, string Value)> headerLines, byte[] body, int trailingBytes)
     {
         Status = status;
         Headers = headers;
+        HeaderLines = headerLines;
         Body = body;
         TrailingBytes = trailingBytes;
     }
 
     public int Status { get; }
 
+    /// <summary>Each header by name; a name sent on several lines keeps its last line (see <see cref="HeaderLines"/>).</summary>
     public Dictionary<string, string> Headers { get; }
+
+    /// <summary>Every header line in the order sent, so a header repeated on two lines shows twice.</summary>
+    public IReadOnlyList<(string Name, string Value)> HeaderLines { get; }
 
     public byte[] Body { get; }
 
@@ -113,17 +118,19 @@ internal sealed class RawResponse
         string[] lines = Encoding.Latin1.GetString(data, 0, end).Split("\r\n");
         int status = int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var headerLines = new List<(string Name, string Value)>();
         foreach (string line in lines.Skip(1))
         {
             int colon = line.IndexOf(':', StringComparison.Ordinal);
             headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+            headerLines.Add((line[..colon].Trim(), line[(colon + 1)..].Trim()));
         }
 
         int bodyStart = end + 4;
         int length = headers.TryGetValue("Content-Length", out string? cl) ? int.Parse(cl, System.Globalization.CultureInfo.InvariantCulture) : 0;
         if (head)
         {
-            response = new RawResponse(status, headers, [], data.Length - bodyStart);
+            response = new RawResponse(status, headers, headerLines, [], data.Length - bodyStart);
             return true;
         }
 
@@ -132,7 +139,7 @@ internal sealed class RawResponse
             return false;
         }
 
-        response = new RawResponse(status, headers, data[bodyStart..(bodyStart + length)], data.Length - bodyStart - length);
+        response = new RawResponse(status, headers, headerLines, data[bodyStart..(bodyStart + length)], data.Length - bodyStart - length);
         return true;
     }
 

@@ -12,6 +12,8 @@ public readonly struct SeriesSnapshot
     private readonly long[]? _buckets;
     private readonly int _bucketStart;
     private readonly int _bucketCount;
+    private readonly ExponentialHistogram? _exponential;
+    private readonly Exemplar?[]? _exemplars;
 
     internal SeriesSnapshot(KeyValuePair<string, string>[] tags, double value)
     {
@@ -19,8 +21,10 @@ public readonly struct SeriesSnapshot
         Value = value;
     }
 
-    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount)
+    internal SeriesSnapshot(KeyValuePair<string, string>[] tags, long count, double sum, long[] buckets, int bucketStart, int bucketCount, ExponentialHistogram exponential, Exemplar?[]? exemplars)
     {
+        _exponential = exponential;
+        _exemplars = exemplars;
         Tags = tags;
         Count = count;
         Sum = sum;
@@ -46,6 +50,12 @@ public readonly struct SeriesSnapshot
     /// then the one above the highest bound. Empty for other kinds.
     /// </summary>
     public ReadOnlySpan<long> BucketCounts => _buckets is null ? default : _buckets.AsSpan(_bucketStart, _bucketCount);
+
+    /// <summary>A histogram's base-2 exponential buckets (a native histogram), read in the same capture; empty for other kinds.</summary>
+    internal ExponentialHistogram Exponential => _exponential ?? ExponentialHistogram.Empty;
+
+    /// <summary>A histogram's latest exemplar per classic bucket (null where none), or null when it has none.</summary>
+    internal Exemplar?[]? Exemplars => _exemplars;
 
     /// <summary>The tags as the array a format keys its cache on.</summary>
     internal KeyValuePair<string, string>[] TagArray => (KeyValuePair<string, string>[])Tags;

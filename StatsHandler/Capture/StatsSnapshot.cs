@@ -94,7 +94,7 @@ public sealed class StatsSnapshot
             EnsureRoom(ref _buckets, start + buckets);
             long count = one.ReadHistogram(_buckets.AsSpan(start, buckets), out double sum);
             _bucketCount += buckets;
-            Append(ref _series, ref _seriesCount, new SeriesSnapshot(one.Tags.Shown, count, sum, _buckets, start, buckets));
+            Append(ref _series, ref _seriesCount, new SeriesSnapshot(one.Tags.Shown, count, sum, _buckets, start, buckets, one.ReadExponential(), one.ReadExemplars()));
         }
 
         Append(ref _instruments, ref _instrumentCount, new InstrumentSnapshot(state, _series, first, _seriesCount - first));

@@ -34,6 +34,7 @@ public sealed class StatsSource : IDisposable
     private IDisposable? _gcSubscription;
     private KeyValuePair<string, string>[] _constantLabels = [];
     private int _maxSeries = DefaultMaxSeriesPerInstrument;
+    private bool _exemplars = true;
     private bool _inService;
     private bool _disposed;
 
@@ -64,6 +65,18 @@ public sealed class StatsSource : IDisposable
 
             Volatile.Write(ref _maxSeries, value);
         }
+    }
+
+    /// <summary>
+    /// Whether exported histograms keep exemplars: for a measurement taken inside an <see cref="System.Diagnostics.Activity"/>,
+    /// the trace and span id, value and time of the latest one per bucket, served in OpenMetrics and in the protobuf
+    /// exposition (the text format 0.0.4 has no place for them). On by default; a measurement outside an Activity costs
+    /// one check of <see cref="System.Diagnostics.Activity.Current"/> either way.
+    /// </summary>
+    public bool Exemplars
+    {
+        get => Volatile.Read(ref _exemplars);
+        set => Volatile.Write(ref _exemplars, value);
     }
 
     /// <summary>The published values, in the order they were published. Never modified: replaced.</summary>
@@ -232,7 +245,7 @@ public sealed class StatsSource : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            meters = _meters ??= new MeterBridge(() => MaxSeriesPerInstrument, IsTakenByPublished, Report);
+            meters = _meters ??= new MeterBridge(() => MaxSeriesPerInstrument, IsTakenByPublished, Report, () => Exemplars);
         }
 
         meters.Add(meterNames);

@@ -8,6 +8,9 @@
   const GAP_MS = 2500;            // a missed poll or more breaks the line rather than bridging it
   const MIN_SPAN_MS = 10000;      // the time axis starts at the first point and spans 10 s or more, up to the history
   const statsUrl = document.querySelector('meta[name="stats-url"]').content;
+  // fetch() refuses a URL carrying credentials, and a relative one inherits them from a page opened as
+  // user:pass@host: drop them; the browser's auth cache sends the Basic credentials for the realm anyway.
+  const fetchUrl = (() => { const u = new URL(statsUrl, location.href); u.username = ''; u.password = ''; return u.href; })();
 
   // ---- small helpers -------------------------------------------------------------------------------------------
   const $ = (id) => document.getElementById(id);
@@ -469,6 +472,45 @@
     return bounds[bounds.length - 1];
   };
 
+  // The JSON's `exponential` buckets: bucket i at scale s holds (2^(i/2^s), 2^((i+1)/2^s)]; one scale lower merges
+  // buckets 2k and 2k+1 into k, so an index moves down a scale by halving (an arithmetic shift).
+  const expBound = (i, scale) => Math.pow(2, i * Math.pow(2, -scale));
+  // Positive buckets gained between two polls, every series mapped to the lowest scale among them: Map index -> count.
+  const expDelta = (pairs) => {
+    let scale = Infinity, zero = 0;
+    for (const [x] of pairs) scale = Math.min(scale, x.scale);
+    const cells = new Map();
+    const add = (e, sign) => (e.positive || []).forEach((n, i) => {
+      if (!n) return;
+      const k = (e.positive_offset + i) >> (e.scale - scale);
+      cells.set(k, (cells.get(k) || 0) + sign * n);
+    });
+    for (const [x, o] of pairs) {
+      add(x, 1);
+      zero += x.zero_count;
+      if (o) { add(o, -1); zero -= o.zero_count; }
+    }
+    return { scale, zero, cells };
+  };
+  // Prometheus's rule for native histograms over one window: the bucket holding the rank, linear inside it.
+  const expQuantile = (q, d) => {
+    const keys = [...d.cells.keys()].filter((k) => d.cells.get(k) > 0).sort((a, b) => a - b);
+    const total = d.zero + keys.reduce((a, k) => a + d.cells.get(k), 0);
+    if (!(total > 0)) return null;
+    const rank = q * total;
+    let below = d.zero;
+    if (rank <= below) return 0;
+    for (const k of keys) {
+      const n = d.cells.get(k);
+      if (below + n >= rank) {
+        const lo = expBound(k, d.scale), hi = expBound(k + 1, d.scale);
+        return lo + ((hi - lo) * (rank - below)) / n;
+      }
+      below += n;
+    }
+    return expBound(keys[keys.length - 1] + 1, d.scale);
+  };
+
   // Units as the runtime charts show theirs: bytes scaled, a {word} as its word, short units (ms, s, %) on the axis.
   const units = (unit) => {
     if (unit === 'By') return { bytes: true, fmt: bytes, rate: (v) => (fin(v) ? bytes(v) + '/s' : '–') };
@@ -511,7 +553,9 @@
       const i = c.inst, all = i.series || [], parts = [];
       if (hist) {
         parts.push(num(all.reduce((a, x) => a + (x.count || 0), 0)) + ' observed since start' + (all.length > 1 ? ', ' + all.length + ' series combined' : ''));
-        parts.push('quantiles estimated from the buckets');
+        parts.push(all.length && all.every((x) => x.exponential)
+          ? 'quantiles estimated from the exponential buckets (error under 2^(2^-scale) - 1)'
+          : 'quantiles estimated from the buckets');
       } else if (rate) {
         parts.push(u.fmt(all.reduce((a, x) => a + (fin(x.value) ? x.value : 0), 0)) + ' since start');
       }
@@ -521,6 +565,13 @@
       return parts.join(' · ');
     };
     addCard(c, meterGrid);
+    if (hist) {
+      c.heat = h('div', 'heat');
+      c.heat.setAttribute('role', 'img');
+      c.heatNote = h('p', 'heatnote');
+      c.card.insertBefore(c.heat, c.noteEl);
+      c.card.insertBefore(c.heatNote, c.noteEl);
+    }
     meterCharts.set(key, c);
     return c;
   };
@@ -543,6 +594,7 @@
       if (c.kind === 'histogram') {
         const bounds = Array.isArray(inst.bounds) ? inst.bounds : [];
         const counts = new Array(bounds.length + 1).fill(0);
+        const pairs = [];
         let n = 0, sum = 0, ok = known;
         for (const [k, x] of series) {
           const o = old && old.get(k);
@@ -550,8 +602,12 @@
           n += x.count - (o ? o.count : 0);
           sum += x.sum - (o ? o.sum : 0);
           x.bucket_counts.forEach((b, i) => { counts[i] += b - (o ? o.bucket_counts[i] : 0); });
+          if (x.exponential) pairs.push([x.exponential, o && o.exponential]);
         }
-        out.set(key, ok ? { q: QUANTILES.map((q) => quantile(q, bounds, counts)), rate: n / dt, mean: n > 0 && fin(sum) ? sum / n : null } : null);
+        // The window's quantiles from the exponential buckets when every series has them, else from the classic ones.
+        const heat = ok && pairs.length === series.size && pairs.length ? expDelta(pairs) : null;
+        const q = QUANTILES.map((v) => (heat ? expQuantile(v, heat) : quantile(v, bounds, counts)));
+        out.set(key, ok ? { q, rate: n / dt, mean: n > 0 && fin(sum) ? sum / n : null, heat } : null);
         continue;
       }
       const values = new Map();
@@ -635,12 +691,66 @@
     card.out.textContent = rows.length ? num(rows[rows.length - 1].pub[card.name]) : '–';
   };
 
+  // A histogram's distribution over time: one column per poll, one row per exponential bucket (merged to at most
+  // HEAT_ROWS rows), each cell's shade the share of that poll's observations in the bucket, darkest for the column's
+  // fullest bucket. Drawn under the quantile lines, on the same time axis.
+  const HEAT_ROWS = 40;
+  const drawHeat = (c, pts) => {
+    const W = Math.floor(c.plot.clientWidth), H = 110;
+    if (!W) return;
+    const cols = pts.filter((p) => p.m && p.m.get(c.key) && p.m.get(c.key).heat);
+    let scale = Infinity, lo = Infinity, hi = -Infinity;
+    for (const p of cols) scale = Math.min(scale, p.m.get(c.key).heat.scale);
+    const rowsOf = (sc) => {
+      lo = Infinity; hi = -Infinity;
+      for (const p of cols) {
+        const d = p.m.get(c.key).heat;
+        for (const [k, n] of d.cells) if (n > 0) { const r = k >> (d.scale - sc); lo = Math.min(lo, r); hi = Math.max(hi, r); }
+      }
+      return hi - lo + 1;
+    };
+    while (cols.length && rowsOf(scale) > HEAT_ROWS) scale--;
+    const svg = s('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H });
+    let shown = 0;
+    if (cols.length && hi >= lo) {
+      const rows = hi - lo + 1, x0 = M.l, pw = W - M.l - M.r, ph = H - 16, rh = ph / rows;
+      const t1 = cols[cols.length - 1].t, t0 = Math.min(cols[0].t, t1 - MIN_SPAN_MS), tw = Math.max(1, t1 - t0);
+      const cw = Math.max(2, pw / Math.max(1, cols.length));
+      for (const p of cols) {
+        const d = p.m.get(c.key).heat, merged = new Map();
+        for (const [k, n] of d.cells) if (n > 0) { const r = k >> (d.scale - scale); merged.set(r, (merged.get(r) || 0) + n); }
+        const top = Math.max(0, ...merged.values());
+        if (!top) continue;
+        const x = x0 + (pw * (p.t - t0)) / tw - cw;
+        for (const [r, n] of merged) {
+          svg.append(s('rect', {
+            x: Math.max(x0, x).toFixed(1), y: (ph - (r - lo + 1) * rh).toFixed(1), width: cw.toFixed(1), height: Math.max(1, rh).toFixed(1),
+            'fill-opacity': (0.12 + 0.88 * n / top).toFixed(2),
+          }, 'cell'));
+          shown++;
+        }
+      }
+      const label = (y, text) => { const t = s('text', { x: M.l - 6, y, 'text-anchor': 'end' }, 'tick'); t.textContent = text; svg.append(t); };
+      label(ph - 2, c.fmt(expBound(lo, scale)).replace(/\/s$/, ''));
+      label(10, c.fmt(expBound(hi + 1, scale)).replace(/\/s$/, ''));
+      c.heatNote.textContent = 'distribution between polls: ' + rows + ' buckets at scale ' + scale + ' (x' +
+        num(Math.pow(2, Math.pow(2, -scale))) + ' each), shade = share of the poll\u2019s observations';
+    } else {
+      c.heatNote.textContent = 'distribution between polls: nothing observed in view';
+    }
+    c.heat.dataset.cells = String(shown);
+    c.heat.setAttribute('aria-label', 'Heatmap of ' + c.title + ': ' + shown + ' filled cells');
+    const old = c.heat.querySelector('svg');
+    if (old) old.replaceWith(svg); else c.heat.append(svg);
+  };
+
   const renderApp = (pts) => {
     appSection.hidden = !meterCharts.size && !pubCards.size;
     if (appSection.hidden) return;
     for (const c of meterCharts.values()) {
       pickSeries(c, pts);
       render(c, pts);
+      if (c.heat) drawHeat(c, pts);
     }
     for (const card of pubCards.values()) drawSpark(card, pts);
     const names = [...skipped];
@@ -693,7 +803,7 @@
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     try {
-      const response = await fetch(statsUrl, { cache: 'no-store', signal: abort.signal, headers: { Accept: 'application/json' } });
+      const response = await fetch(fetchUrl, { cache: 'no-store', signal: abort.signal, headers: { Accept: 'application/json' } });
       if (!response.ok) throw new Error('HTTP ' + response.status + ' ' + response.statusText);
       const text = await response.text();
       let j;

@@ -53,15 +53,17 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
     public async Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        bool openMetrics = ExpositionFormat.PrefersOpenMetrics(context.Request.Headers["Accept"]);
+        string? accept = context.Request.Headers["Accept"];
+        bool protobuf = ExpositionFormat.PrefersProtobuf(accept);
+        bool openMetrics = !protobuf && ExpositionFormat.PrefersOpenMetrics(accept);
         context.Response.Headers["Vary"] = "Accept";
-        PrometheusBuffer buffer = Render(openMetrics);
+        PrometheusBuffer buffer = Render(openMetrics, protobuf);
         try
         {
             await StatsResponse.WriteAsync(
                 context,
                 200,
-                openMetrics ? ExpositionFormat.OpenMetricsContentType : ExpositionFormat.TextContentType,
+                protobuf ? PrometheusProtobufWriter.ContentType : openMetrics ? ExpositionFormat.OpenMetricsContentType : ExpositionFormat.TextContentType,
                 buffer.WrittenMemory,
                 cancellationToken).ConfigureAwait(false);
         }
@@ -88,8 +90,11 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
         }
     }
 
-    /// <summary>Captures a snapshot and renders it into a pooled buffer; the caller hands it back with <see cref="Return"/>.</summary>
-    internal PrometheusBuffer Render(bool openMetrics)
+    /// <summary>
+    /// Captures a snapshot and renders it into a pooled buffer, as text, OpenMetrics, or (<paramref name="protobuf"/>)
+    /// the protobuf exposition made from the text; the caller hands the buffer back with <see cref="Return"/>.
+    /// </summary>
+    internal PrometheusBuffer Render(bool openMetrics, bool protobuf = false)
     {
         StatsSnapshot snapshot = _capture.Take(_runtime);
         PrometheusBuffer buffer = Rent();
@@ -100,6 +105,19 @@ public sealed class PrometheusHandler : IStatsHandler, IDisposable
             if (openMetrics)
             {
                 buffer.Write("# EOF\n"u8);
+            }
+            else if (protobuf)
+            {
+                PrometheusBuffer text = buffer;
+                buffer = Rent();
+                try
+                {
+                    PrometheusProtobufWriter.Write(text.WrittenSpan, snapshot, buffer);
+                }
+                finally
+                {
+                    Return(text);
+                }
             }
 
             Volatile.Write(ref _lastLength, buffer.Length + 1024);

@@ -61,6 +61,69 @@ internal static class HistogramEstimates
         return bounds[^1];
     }
 
+    /// <summary>
+    /// The estimated <paramref name="q"/>-quantile of the finite observations in <paramref name="histogram"/>'s
+    /// exponential buckets, or NaN when it has none: the bucket holding the q-th observation (negative buckets from the
+    /// most negative, then the zero bucket, then the positive ones), interpolated linearly inside it, as Prometheus's
+    /// <c>histogram_quantile</c> reads a native histogram. The estimate and the true quantile share a bucket, so they
+    /// differ by less than a factor <c>2^(2^-scale)</c> (see docs/json.md).
+    /// </summary>
+    public static double Quantile(double q, ExponentialHistogram histogram)
+    {
+        long total = histogram.Count;
+        if (total <= 0 || double.IsNaN(q))
+        {
+            return double.NaN;
+        }
+
+        double rank = Math.Clamp(q, 0, 1) * total;
+        long below = 0;
+        long[] negative = histogram.Negative;
+        for (int i = negative.Length - 1; i >= 0; i--)
+        {
+            if (Inside(rank, ref below, negative[i], out double share))
+            {
+                int index = histogram.NegativeOffset + i;
+                double upper = -ExponentialScale.LowerBound(index + 1, histogram.Scale);
+                return upper + ((-ExponentialScale.LowerBound(index, histogram.Scale) - upper) * share);
+            }
+        }
+
+        if (Inside(rank, ref below, histogram.ZeroCount, out _))
+        {
+            return 0;
+        }
+
+        long[] positive = histogram.Positive;
+        for (int i = 0; i < positive.Length; i++)
+        {
+            if (Inside(rank, ref below, positive[i], out double share))
+            {
+                int index = histogram.PositiveOffset + i;
+                double lower = ExponentialScale.LowerBound(index, histogram.Scale);
+                return lower + ((ExponentialScale.LowerBound(index + 1, histogram.Scale) - lower) * share);
+            }
+        }
+
+        return positive.Length > 0
+            ? ExponentialScale.LowerBound(histogram.PositiveOffset + positive.Length, histogram.Scale)
+            : 0;
+    }
+
+    /// <summary>True when the observation of <paramref name="rank"/> is among the next <paramref name="count"/>; its place among them.</summary>
+    private static bool Inside(double rank, ref long below, long count, out double share)
+    {
+        if (count > 0 && below + count >= rank)
+        {
+            share = (rank - below) / count;
+            return true;
+        }
+
+        below += count;
+        share = 0;
+        return false;
+    }
+
     /// <summary>The mean observation, <paramref name="sum"/> over <paramref name="count"/>; NaN with no observation.</summary>
     public static double Mean(double sum, long count) => count > 0 ? sum / count : double.NaN;
 }

@@ -36,6 +36,13 @@ internal sealed class JsonStatsWriter
     private static readonly JsonEncodedText P50Key = JsonEncodedText.Encode("p50");
     private static readonly JsonEncodedText P90Key = JsonEncodedText.Encode("p90");
     private static readonly JsonEncodedText P99Key = JsonEncodedText.Encode("p99");
+    private static readonly JsonEncodedText ExponentialKey = JsonEncodedText.Encode("exponential");
+    private static readonly JsonEncodedText ScaleKey = JsonEncodedText.Encode("scale");
+    private static readonly JsonEncodedText ZeroCountKey = JsonEncodedText.Encode("zero_count");
+    private static readonly JsonEncodedText PositiveOffsetKey = JsonEncodedText.Encode("positive_offset");
+    private static readonly JsonEncodedText PositiveKey = JsonEncodedText.Encode("positive");
+    private static readonly JsonEncodedText NegativeOffsetKey = JsonEncodedText.Encode("negative_offset");
+    private static readonly JsonEncodedText NegativeKey = JsonEncodedText.Encode("negative");
 
     private readonly ConditionalWeakTable<Instrument, JsonInstrument> _instruments = [];
     private readonly ConditionalWeakTable<KeyValuePair<string, string>[], KeyValuePair<JsonEncodedText, JsonEncodedText>[]> _tags = [];
@@ -169,20 +176,23 @@ internal sealed class JsonStatsWriter
             if (histogram)
             {
                 ReadOnlySpan<long> buckets = series.BucketCounts;
+                ExponentialHistogram exponential = series.Exponential;
                 w.WriteNumber(CountKey, series.Count);
                 w.WritePropertyName(SumKey);
                 Number(w, series.Sum);
 
-                // Estimates over everything recorded since the start, with the buckets' resolution.
+                // Estimates over everything recorded since the start: the quantiles from the exponential buckets, whose
+                // resolution does not depend on the classic bounds.
                 w.WritePropertyName(MeanKey);
                 Estimate(w, HistogramEstimates.Mean(series.Sum, series.Count));
                 w.WritePropertyName(P50Key);
-                Estimate(w, HistogramEstimates.Quantile(0.5, instrument.Bounds, buckets));
+                Estimate(w, HistogramEstimates.Quantile(0.5, exponential));
                 w.WritePropertyName(P90Key);
-                Estimate(w, HistogramEstimates.Quantile(0.9, instrument.Bounds, buckets));
+                Estimate(w, HistogramEstimates.Quantile(0.9, exponential));
                 w.WritePropertyName(P99Key);
-                Estimate(w, HistogramEstimates.Quantile(0.99, instrument.Bounds, buckets));
+                Estimate(w, HistogramEstimates.Quantile(0.99, exponential));
                 OneLineArray(w, BucketCountsKey, [], buckets);
+                WriteExponential(w, exponential);
             }
             else
             {
@@ -213,6 +223,19 @@ internal sealed class JsonStatsWriter
     // The miss apart, so the hit path allocates no closure.
     private JsonInstrument Encode(InstrumentSnapshot instrument) =>
         _instruments.GetValue(instrument.Instrument, _ => new JsonInstrument(in instrument, OneLineArray(instrument.Bounds)));
+
+    /// <summary>Writes <c>exponential</c>: the scale, the zero bucket, and each sign's offset and consecutive bucket counts.</summary>
+    private static void WriteExponential(Utf8JsonWriter w, ExponentialHistogram h)
+    {
+        w.WriteStartObject(ExponentialKey);
+        w.WriteNumber(ScaleKey, h.Scale);
+        w.WriteNumber(ZeroCountKey, h.ZeroCount);
+        w.WriteNumber(PositiveOffsetKey, h.PositiveOffset);
+        OneLineArray(w, PositiveKey, [], h.Positive);
+        w.WriteNumber(NegativeOffsetKey, h.NegativeOffset);
+        OneLineArray(w, NegativeKey, [], h.Negative);
+        w.WriteEndObject();
+    }
 
     /// <summary>
     /// Writes the doubles, or else the longs, as one compact array, so <c>?pp=1</c> keeps it on one line as it keeps

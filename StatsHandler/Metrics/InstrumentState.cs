@@ -11,6 +11,7 @@ internal sealed class InstrumentState
 {
     private readonly Lock _addLock = new();
     private readonly Func<int> _maxSeries;
+    private readonly Func<bool>? _exemplarsOn;
     private readonly double[]? _seriesBounds;
 
     // Open addressing, linear probing, at most half full. Slots are only ever filled, never emptied or moved, so a reader
@@ -19,11 +20,12 @@ internal sealed class InstrumentState
     private MeterSeries[] _ordered = new MeterSeries[8];
     private int _count;
     private MeterSeries? _untagged;
-    private TagSet? _hint;
+    private TagHints _hints = TagHints.Empty;
     private long _dropped;
 
-    public InstrumentState(Instrument instrument, InstrumentKind kind, string metricName, Func<int> maxSeries)
+    public InstrumentState(Instrument instrument, InstrumentKind kind, string metricName, Func<int> maxSeries, Func<bool>? exemplarsOn = null)
     {
+        _exemplarsOn = exemplarsOn;
         Instrument = instrument;
         Kind = kind;
         MetricName = metricName;
@@ -69,7 +71,7 @@ internal sealed class InstrumentState
             // The hot path: one pass to hash, one to compare, no lock. A span that repeats a key misses here and is
             // looked up by the full rule, which counts a key's first value only.
             MeterSeries?[] slots = Volatile.Read(ref _slots);
-            series = Find(slots, TagSet.HashOfDistinct(tags, Volatile.Read(ref _hint)), tags, exactly: true);
+            series = Find(slots, TagSet.HashOfDistinct(tags, Volatile.Read(ref _hints)), tags, exactly: true);
             if (series is null)
             {
                 int hash = TagSet.HashOf(tags);
@@ -165,9 +167,9 @@ internal sealed class InstrumentState
 
             series = Append(TagSet.Create(tags, hash));
 
-            // The newest set lends its precomputed hashes to the hot path: written only here, under the lock, so the
-            // record path reads it without contention.
-            Volatile.Write(ref _hint, series.Tags);
+            // The new series' tag instances lend their hashes to the hot path: written only here, under the lock, so the
+            // record path reads them without contention.
+            Volatile.Write(ref _hints, _hints.With(tags));
             if (Volatile.Read(ref _count) * 2 > slots.Length)
             {
                 // Too full to probe quickly: publish a table twice the size; readers of the old one find a series missing
@@ -207,7 +209,7 @@ internal sealed class InstrumentState
     /// <summary>Under the lock: creates a series and adds it to the ordered list, growing it by copy.</summary>
     private MeterSeries Append(TagSet tags)
     {
-        var series = new MeterSeries(tags, _seriesBounds);
+        var series = new MeterSeries(tags, _seriesBounds, ExponentialScale.DefaultBudget, _exemplarsOn);
         MeterSeries[] ordered = _ordered;
         if (_count == ordered.Length)
         {

@@ -20,6 +20,7 @@ internal sealed class MeterBridge : IDisposable
     private readonly Lock _observeLock = new();
     private readonly MeterListener _listener;
     private readonly Func<int> _maxSeries;
+    private readonly Func<bool>? _exemplarsOn;
     private readonly Func<string, bool> _nameTaken;
     private readonly Action<Exception> _report;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
@@ -38,8 +39,10 @@ internal sealed class MeterBridge : IDisposable
     /// <param name="maxSeries">The current per-instrument series cap, read when a series is created.</param>
     /// <param name="nameTaken">True for names the instruments must not use (built-in families, published values).</param>
     /// <param name="report">Receives errors of observable instruments' callbacks.</param>
-    public MeterBridge(Func<int> maxSeries, Func<string, bool> nameTaken, Action<Exception> report)
+    /// <param name="exemplarsOn">Whether histograms keep exemplars of measurements taken inside an Activity, read at each such measurement.</param>
+    public MeterBridge(Func<int> maxSeries, Func<string, bool> nameTaken, Action<Exception> report, Func<bool>? exemplarsOn = null)
     {
+        _exemplarsOn = exemplarsOn;
         _maxSeries = maxSeries;
         _nameTaken = nameTaken;
         _report = report;
@@ -174,7 +177,7 @@ internal sealed class MeterBridge : IDisposable
 
             bool isGauge = InstrumentKinds.PrometheusType(kind.Value) == PrometheusNames.Gauge;
             string name = UniqueName(PrometheusNames.MetricName(instrument.Name, instrument.Unit, isGauge), kind.Value);
-            state = new InstrumentState(instrument, kind.Value, name, _maxSeries);
+            state = new InstrumentState(instrument, kind.Value, name, _maxSeries, _exemplarsOn);
             foreach (string sample in SampleNames(name, kind.Value))
             {
                 _claimed.Add(sample);

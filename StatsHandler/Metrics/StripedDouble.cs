@@ -67,11 +67,15 @@ internal struct StripedDouble
     /// <summary>A power of two at least the processor count (so a mask picks a cell), at most 64.</summary>
     private static int StripeCount() => (int)Math.Min(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Environment.ProcessorCount)));
 
-    /// <summary>One value alone on its cache lines: 128 bytes, so neither neighbour nor the adjacent-line prefetcher shares it.</summary>
+    /// <summary>
+    /// One value alone on its cache lines: 128 bytes, so neither neighbour nor the adjacent-line prefetcher shares it.
+    /// The value sits in the middle: at offset 0, the first cell's value shared a line with the array's length, which
+    /// every adder reads (the index mask, the bounds check), so one processor's writes made every other one miss.
+    /// </summary>
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private struct Cell
     {
-        [FieldOffset(0)]
+        [FieldOffset(64)]
         public double Value;
     }
 }

@@ -24,25 +24,12 @@ internal sealed class TagSet
     // compares a status code as a number instead of formatting it; null when the set has no int value.
     private readonly int?[]? _integers;
 
-    // By stored position: each key's text hash, and each whole tag's share of the hash, so a measurement passing the
-    // same string instances again (literals, interned route names) is hashed without reading its text.
-    private readonly int[] _keyHashes;
-    private readonly int[] _tagHashes;
-
     private TagSet(string[] keys, string[] values, int hash, int?[]? integers = null)
     {
         _integers = integers;
         Keys = keys;
         Values = values;
         Hash = hash;
-        _keyHashes = new int[keys.Length];
-        _tagHashes = new int[keys.Length];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            _keyHashes[i] = TextHash(keys[i]);
-            _tagHashes[i] = CombineTagHash(_keyHashes[i], TextHash(values[i]));
-        }
-
         var shown = new KeyValuePair<string, string>[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
@@ -90,51 +77,30 @@ internal sealed class TagSet
     /// <summary>
     /// <see cref="HashOf"/> for a span the caller promises has no repeated key: the hot path's hash, which skips the
     /// search for repeats. When the span does repeat a key it gives another hash, and <see cref="MatchesExactly"/> fails,
-    /// so the caller falls back to <see cref="HashOf"/> and <see cref="Matches"/>.
+    /// so the caller falls back to <see cref="HashOf"/> and <see cref="Matches"/>. <paramref name="hints"/> lends the
+    /// hashes of instances seen before, which changes the speed, never the result.
     /// </summary>
-    public static int HashOfDistinct(ReadOnlySpan<KeyValuePair<string, object?>> tags, TagSet? hint = null)
+    public static int HashOfDistinct(ReadOnlySpan<KeyValuePair<string, object?>> tags, TagHints? hints = null)
     {
         int hash = 0;
         for (int i = 0; i < tags.Length; i++)
         {
             string key = tags[i].Key ?? string.Empty;
             object? value = tags[i].Value;
-
-            // A key (and value) that is the very instance a known set stores has its hash already: equal references
-            // have equal text, so the result is the same as hashing the text.
-            int at = hint is null ? -1 : hint.IndexOfInstance(key, i);
-            if (at >= 0 && ReferenceEquals(value, hint!.Values[at]))
+            if (hints is null || !hints.TryTagHash(i, key, value, out int tagHash))
             {
-                hash += hint._tagHashes[at];
-                continue;
+                tagHash = CombineTagHash(TextHash(key), ValueHash(value));
             }
 
-            int keyHash = at >= 0 ? hint!._keyHashes[at] : TextHash(key);
-            hash += CombineTagHash(keyHash, value is string text ? TextHash(text) : value is int number ? IntegerHash(number) : FormattedHash(value));
+            hash += tagHash;
         }
 
         return hash;
     }
 
-    /// <summary>The stored position of this very <paramref name="key"/> instance, trying <paramref name="guess"/> first; -1 if none.</summary>
-    private int IndexOfInstance(string key, int guess)
-    {
-        string[] keys = Keys;
-        if ((uint)guess < (uint)keys.Length && ReferenceEquals(keys[guess], key))
-        {
-            return guess;
-        }
-
-        for (int i = 0; i < keys.Length; i++)
-        {
-            if (ReferenceEquals(keys[i], key))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+    /// <summary>The hash of a value's text (see <see cref="TagHash"/>), without allocating for common value types.</summary>
+    internal static int ValueHash(object? value) =>
+        value is string text ? TextHash(text) : value is int number ? IntegerHash(number) : FormattedHash(value);
 
     /// <summary>
     /// True when <paramref name="tags"/>, with no key repeated, is this set: each tag matches a distinct stored one. The
@@ -231,7 +197,7 @@ internal sealed class TagSet
     };
 
     /// <summary>The hash of an integer's invariant text, formatted in a small inline buffer rather than on a stackalloc.</summary>
-    private static int IntegerHash(int value)
+    internal static int IntegerHash(int value)
     {
         IntegerText text = default;
         Span<char> chars = text;
@@ -264,7 +230,8 @@ internal sealed class TagSet
     /// </summary>
     private static int TagHash(string key, int valueHash) => CombineTagHash(TextHash(key), valueHash);
 
-    private static int CombineTagHash(int keyHash, int valueHash)
+    /// <summary>One tag's share of the hash from its key's and its value's text hashes.</summary>
+    internal static int CombineTagHash(int keyHash, int valueHash)
     {
         uint h = (uint)keyHash * 0x9E3779B1u;
         h ^= (uint)valueHash;
@@ -272,7 +239,8 @@ internal sealed class TagSet
         return (int)(h ^ (h >> 15));
     }
 
-    private static int TextHash(ReadOnlySpan<char> text)
+    /// <summary>A text's hash in constant time (see <see cref="TagHash"/>).</summary>
+    internal static int TextHash(ReadOnlySpan<char> text)
     {
         // Whole words read at both ends, overlapping when the text is short: a fixed handful of multiplications.
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(text);

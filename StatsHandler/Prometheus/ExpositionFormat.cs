@@ -1,6 +1,6 @@
 namespace StatsHandler;
 
-/// <summary>The two Prometheus exposition formats, and the <c>Accept</c> negotiation between them.</summary>
+/// <summary>The Prometheus exposition formats (text 0.0.4, OpenMetrics 1.0, protobuf), and the <c>Accept</c> negotiation between them.</summary>
 internal static class ExpositionFormat
 {
     /// <summary>The content type of the Prometheus text format 0.0.4, served by default.</summary>
@@ -28,7 +28,7 @@ internal static class ExpositionFormat
             int comma = rest.IndexOf(',');
             ReadOnlySpan<char> range = comma < 0 ? rest : rest[..comma];
             rest = comma < 0 ? [] : rest[(comma + 1)..];
-            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk);
+            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out _);
             if (mediaType.Equals("application/openmetrics-text", StringComparison.OrdinalIgnoreCase))
             {
                 if (versionOk)
@@ -47,10 +47,56 @@ internal static class ExpositionFormat
         return openMetrics > 0 && openMetrics >= text;
     }
 
-    private static void ParseRange(ReadOnlySpan<char> range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk)
+    /// <summary>
+    /// True when <paramref name="accept"/> asks for the protobuf exposition
+    /// (<c>application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited</c>) with a
+    /// quality at least that of every text format it accepts, as Prometheus does with native histograms enabled. A
+    /// range naming another <c>proto=</c> or <c>encoding=</c> does not count: such a client gets text.
+    /// </summary>
+    public static bool PrefersProtobuf(string? accept)
+    {
+        if (string.IsNullOrEmpty(accept) || !accept.Contains("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        double protobuf = 0;
+        double other = 0;
+        ReadOnlySpan<char> rest = accept;
+        while (!rest.IsEmpty)
+        {
+            int comma = rest.IndexOf(',');
+            ReadOnlySpan<char> range = comma < 0 ? rest : rest[..comma];
+            rest = comma < 0 ? [] : rest[(comma + 1)..];
+            ParseRange(range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out bool metricFamilies);
+            if (mediaType.Equals("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
+            {
+                if (metricFamilies)
+                {
+                    protobuf = Math.Max(protobuf, quality);
+                }
+            }
+            else if ((versionOk && mediaType.Equals("application/openmetrics-text", StringComparison.OrdinalIgnoreCase))
+                || mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
+            {
+                other = Math.Max(other, quality);
+            }
+        }
+
+        return protobuf > 0 && protobuf >= other;
+    }
+
+    /// <summary>
+    /// Reads one media range: its type, <c>q</c>, whether its <c>version</c> is one written here (OpenMetrics 1.0.x), and
+    /// whether it names the protobuf stream served (<c>proto=io.prometheus.client.MetricFamily</c> and
+    /// <c>encoding=delimited</c>, both).
+    /// </summary>
+    private static void ParseRange(ReadOnlySpan<char> range, out ReadOnlySpan<char> mediaType, out double quality, out bool versionOk, out bool metricFamilies)
     {
         quality = 1;
         versionOk = true;
+        bool proto = false;
+        bool delimited = false;
         int semicolon = range.IndexOf(';');
         mediaType = (semicolon < 0 ? range : range[..semicolon]).Trim();
         ReadOnlySpan<char> parameters = semicolon < 0 ? [] : range[(semicolon + 1)..];
@@ -77,6 +123,16 @@ internal static class ExpositionFormat
                 // Only OpenMetrics 1.0.x is written; a client asking for another version only gets the text format.
                 versionOk = value.StartsWith("1.0", StringComparison.Ordinal);
             }
+            else if (name.Equals("proto", StringComparison.OrdinalIgnoreCase))
+            {
+                proto = value.Equals("io.prometheus.client.MetricFamily", StringComparison.Ordinal);
+            }
+            else if (name.Equals("encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                delimited = value.Equals("delimited", StringComparison.OrdinalIgnoreCase);
+            }
         }
+
+        metricFamilies = proto && delimited;
     }
 }

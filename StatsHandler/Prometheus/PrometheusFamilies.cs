@@ -18,7 +18,7 @@ internal static class PrometheusFamilies
     private static readonly Family[] Table =
     [
         new("process_cpu_seconds", Counter, "Total user and system CPU time spent in seconds (JSON cpu_user_seconds + cpu_system_seconds).",
-            Double(static (in RuntimeStats s, in GcGenerationCounts p) => s.CpuUserSeconds + s.CpuSystemSeconds)),
+            Double(static (in RuntimeStats s, in GcGenerationCounts p) => Ticks(s.CpuUserSeconds + s.CpuSystemSeconds))),
         new("process_resident_memory_bytes", Gauge, "Resident memory size in bytes (JSON memory_sys).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.MemorySysBytes)),
         new("process_start_time_seconds", Gauge, "Start time of the process since unix epoch in seconds (JSON process_start_time; uptime_seconds is time() minus this).",
@@ -34,8 +34,8 @@ internal static class PrometheusFamilies
         new("dotnet_process_cpus", Gauge, "Processors available to the process, honouring affinity and container limits (JSON cpu_num).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.CpuCount)),
         new("dotnet_process_cpu_time_seconds", Counter, "CPU time used by the process by mode, in seconds (JSON cpu_user_seconds, cpu_system_seconds).",
-            Double(static (in RuntimeStats s, in GcGenerationCounts p) => s.CpuUserSeconds, "cpu_mode=\"user\""),
-            Double(static (in RuntimeStats s, in GcGenerationCounts p) => s.CpuSystemSeconds, "cpu_mode=\"system\"")),
+            Double(static (in RuntimeStats s, in GcGenerationCounts p) => Ticks(s.CpuUserSeconds), "cpu_mode=\"user\""),
+            Double(static (in RuntimeStats s, in GcGenerationCounts p) => Ticks(s.CpuSystemSeconds), "cpu_mode=\"system\"")),
         new("dotnet_thread_pool_threads", Gauge, "Thread pool threads (JSON threadpool_thread_num).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.ThreadPoolThreadCount)),
         new("dotnet_thread_pool_queue_length", Gauge, "Work items queued to the thread pool and not yet started (JSON threadpool_queue_length).",
@@ -77,13 +77,13 @@ internal static class PrometheusFamilies
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => p.Gen1, "gc_heap_generation=\"gen1\""),
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => p.Gen2, "gc_heap_generation=\"gen2\"")),
         new("dotnet_gc_pause_time_seconds", Counter, "Time the GC has paused the process since it started, in seconds (JSON gc_pause_total_ms).",
-            Double(static (in RuntimeStats s, in GcGenerationCounts p) => s.GcPauseTotalMs / 1000)),
+            Double(static (in RuntimeStats s, in GcGenerationCounts p) => Ticks(s.GcPauseTotalMs / 1000))),
         new("dotnet_jit_compiled_methods", Counter, "Methods JIT-compiled since the process started (JSON jit_method_num).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.JitMethodCount)),
         new("dotnet_jit_compiled_il_size_bytes", Counter, "Bytes of IL JIT-compiled since the process started (JSON jit_il_bytes).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.JitILBytes)),
         new("dotnet_jit_compilation_time_seconds", Counter, "Time spent JIT-compiling since the process started, in seconds (JSON jit_time_ms).",
-            Double(static (in RuntimeStats s, in GcGenerationCounts p) => s.JitTimeMs / 1000)),
+            Double(static (in RuntimeStats s, in GcGenerationCounts p) => Ticks(s.JitTimeMs / 1000))),
         new("dotnet_assemblies_loaded", Gauge, "Assemblies loaded (JSON assembly_num).",
             Long(static (in RuntimeStats s, in GcGenerationCounts p) => s.AssemblyCount)),
         new("dotnet_exceptions", Counter, "First-chance exceptions thrown since the first handler reading this count was created (JSON exception_num).",
@@ -126,6 +126,12 @@ internal static class PrometheusFamilies
     private static Sample Long(LongOf value, string? labels = null) => new(labels, value, null);
 
     private static Sample Double(DoubleOf value, string? labels = null) => new(labels, null, value);
+
+    /// <summary>
+    /// Seconds rounded to the 100 ns tick the runtime measures them in: a sum or a ms-to-s division of doubles
+    /// otherwise prints binary noise such as <c>0.49857999999999997</c> where the source had <c>0.49858</c>.
+    /// </summary>
+    private static double Ticks(double seconds) => Math.Round(seconds, 7);
 
     private static void WriteRuntimeInfo(PrometheusBuffer b, in RuntimeStats stats)
     {

@@ -139,6 +139,7 @@ internal sealed class PrometheusStatsWriter
         foreach (ref readonly SeriesSnapshot one in series)
         {
             ReadOnlySpan<long> buckets = one.BucketCounts;
+            Exemplar?[]? exemplars = openMetrics ? one.Exemplars : null;
             byte[] labels = LabelsOf(in one, histogram);
             long cumulative = 0;
             for (int i = 0; i < buckets.Length; i++)
@@ -154,6 +155,11 @@ internal sealed class PrometheusStatsWriter
                 b.Write(le[i]);
                 b.Write("} "u8);
                 b.Write(cumulative);
+                if (exemplars is not null && exemplars[i] is { } exemplar)
+                {
+                    WriteExemplar(b, exemplar, form.Scale);
+                }
+
                 b.Write((byte)'\n');
             }
 
@@ -175,6 +181,19 @@ internal sealed class PrometheusStatsWriter
             b.Write(one.Count);
             b.Write((byte)'\n');
         }
+    }
+
+    /// <summary>An OpenMetrics exemplar after a bucket's count: <c> # {trace_id="...",span_id="..."} value timestamp</c>.</summary>
+    private static void WriteExemplar(PrometheusBuffer b, Exemplar exemplar, double scale)
+    {
+        b.Write(" # {trace_id=\""u8);
+        b.WriteText(exemplar.TraceId);
+        b.Write("\",span_id=\""u8);
+        b.WriteText(exemplar.SpanId);
+        b.Write("\"} "u8);
+        b.Write(exemplar.Value * scale);
+        b.Write((byte)' ');
+        b.Write(exemplar.UnixMilliseconds / 1000.0);
     }
 
     /// <summary>The series' labels, <c>a="x",b="y"</c>, encoded on its first scrape and kept in this writer's table.</summary>

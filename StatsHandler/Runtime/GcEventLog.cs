@@ -10,7 +10,7 @@ internal readonly record struct GcCollection(long Index, int Generation, int Rea
 
 /// <summary>
 /// One server's record of every collection the GC events reported since it enabled them: the newest 256 (the Go
-/// runtime's ring), a pause histogram and counts by reason. Written by the event listener's thread, read by requests.
+/// runtime's ring), a pause histogram (classic and exponential buckets) and counts by reason. Written by the event listener's thread, read by requests.
 /// </summary>
 internal sealed class GcEventLog
 {
@@ -32,6 +32,7 @@ internal sealed class GcEventLog
     private readonly GcCollection[] _ring = new GcCollection[Capacity];
     private readonly long[] _buckets = new long[BucketBounds.Length + 1];
     private readonly long[] _reasons = new long[ReasonNames.Length + 1];
+    private readonly ExponentialBuckets _exponential = new(ExponentialScale.DefaultBudget);
     private int _newest = -1;
     private int _count;
     private long _total;
@@ -59,6 +60,7 @@ internal sealed class GcEventLog
             }
 
             _buckets[bucket]++;
+            _exponential.Record(collection.PauseSeconds);
             _reasons[Math.Min((uint)collection.Reason, (uint)ReasonNames.Length)]++;
             _version++;
         }
@@ -92,7 +94,9 @@ internal sealed class GcEventLog
                 }
             }
 
-            _snapshot = new GcEventSnapshot(_version, recent, [.. _buckets], _total, _pauseSum, [.. reasons]);
+            var exponential = new ExponentialReading(ExponentialScale.DefaultBudget);
+            _exponential.AddTo(exponential);
+            _snapshot = new GcEventSnapshot(_version, recent, [.. _buckets], _total, _pauseSum, [.. reasons]) { Exponential = exponential.ToHistogram() };
             return _snapshot;
         }
     }
@@ -125,6 +129,9 @@ internal sealed class GcEventSnapshot
 
     /// <summary>Their pauses' sum in seconds.</summary>
     public double PauseSum { get; }
+
+    /// <summary>Every pause in base-2 exponential buckets (a native histogram), in seconds.</summary>
+    public ExponentialHistogram Exponential { get; init; } = ExponentialHistogram.Empty;
 
     /// <summary>Collections by reason, only the reasons seen, in the runtime's order.</summary>
     public (string Reason, long Count)[] Reasons { get; }

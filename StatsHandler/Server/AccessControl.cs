@@ -21,13 +21,14 @@ internal sealed class AccessControl
     /// <summary>True when any credential is required.</summary>
     public bool RequiresCredentials => _bearerDigests.Count > 0 || _basicDigests.Count > 0;
 
-    /// <summary>The <c>WWW-Authenticate</c> challenge for a 401.</summary>
-    public string Challenge => (_bearerDigests.Count > 0, _basicDigests.Count > 0) switch
-    {
-        (true, true) => $"Bearer realm=\"{Realm}\", Basic realm=\"{Realm}\", charset=\"UTF-8\"",
-        (true, false) => $"Bearer realm=\"{Realm}\"",
-        _ => $"Basic realm=\"{Realm}\", charset=\"UTF-8\"",
-    };
+    /// <summary>
+    /// The <c>WWW-Authenticate</c> challenges for a 401, one per scheme, Basic first. Each is added as its own header
+    /// value: http.sys sends one line per value, while the managed HttpListener (Linux, macOS) joins them into one line.
+    /// Basic comes first because browsers read only the first challenge of a line: Chromium shows its login box for
+    /// <c>Basic ..., Bearer ...</c> but ignores the Basic challenge in <c>Bearer ..., Basic ...</c>, and Bearer clients
+    /// (Prometheus, curl) send their token without reading the challenge at all.
+    /// </summary>
+    public IReadOnlyList<string> Challenges { get; private set; } = [];
 
     /// <summary>Describes what is configured, without any secret.</summary>
     public string Describe()
@@ -72,6 +73,7 @@ internal sealed class AccessControl
         }
 
         _bearerDigests.Add(Digest(token));
+        Challenges = BuildChallenges();
     }
 
     public void AddBasicCredentials(string? user, string? password)
@@ -92,6 +94,7 @@ internal sealed class AccessControl
         }
 
         _basicDigests.Add(Digest(user + ":" + password));
+        Challenges = BuildChallenges();
     }
 
     public void AddPredicate(Func<HttpListenerRequest, bool> predicate) => _predicates.Add(predicate);
@@ -215,6 +218,22 @@ internal sealed class AccessControl
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
         || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
         || (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip));
+
+    private string[] BuildChallenges()
+    {
+        var challenges = new List<string>(2);
+        if (_basicDigests.Count > 0)
+        {
+            challenges.Add($"Basic realm=\"{Realm}\", charset=\"UTF-8\"");
+        }
+
+        if (_bearerDigests.Count > 0)
+        {
+            challenges.Add($"Bearer realm=\"{Realm}\"");
+        }
+
+        return [.. challenges];
+    }
 
     private static void ThrowIfMissing([System.Diagnostics.CodeAnalysis.NotNull] string? value, string parameter, string what, string example)
     {

@@ -80,7 +80,9 @@ internal sealed class ListenAddress
         int colon = text.LastIndexOf(':');
         if (colon < 0)
         {
-            throw Invalid(address, "the port is missing");
+            throw Invalid(address, text.All(char.IsAsciiDigit)
+                ? $"the host is missing: write ':{text}' for port {text} on all interfaces, or 'localhost:{text}' for loopback only"
+                : "the port is missing");
         }
 
         host = text[..colon];
@@ -91,6 +93,7 @@ internal sealed class ListenAddress
         }
 
         int port = ParsePort(address, portText);
+        // "+", "*" (http.sys's wildcards) and "0.0.0.0" (the sockets' any-address) say "all interfaces" as ':PORT' does.
         if (host.Length == 0 || host is "+" or "*" or "0.0.0.0")
         {
             return new ListenAddress(address, "+", port, ListenScope.AllInterfaces);

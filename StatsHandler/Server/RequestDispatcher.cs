@@ -238,7 +238,11 @@ internal sealed class RequestDispatcher : IDisposable
             // Credentials come before the 404 so that an unauthenticated client cannot map the routes.
             if (!_access.HasValidCredentials(request))
             {
-                response.Headers["WWW-Authenticate"] = _access.Challenge;
+                foreach (string challenge in _access.Challenges)
+                {
+                    response.Headers.Add("WWW-Authenticate", challenge);
+                }
+
                 return (401, "authentication required");
             }
 

@@ -42,7 +42,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>Creates a server that will listen on <paramref name="address"/> once started.</summary>
     /// <param name="address">
-    /// <c>":8080"</c> (all interfaces, as in Go), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
+    /// <c>":8080"</c> (all interfaces, as in Go; <c>"0.0.0.0:8080"</c>, <c>"*:8080"</c> and <c>"+:8080"</c> mean the same), <c>"localhost:8080"</c>, <c>"127.0.0.1:8080"</c>, <c>"[::1]:8080"</c>,
     /// <c>"myhost:8080"</c>; port 0 picks a free port, which <see cref="Url"/> shows once started.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="address"/> is null.</exception>
@@ -448,8 +448,17 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Starts the server if it has not started, then completes when it stops: through <see cref="StopAsync"/>, disposal,
-    /// or <paramref name="cancellationToken"/>, which stops the server gracefully (not an error).
+    /// <paramref name="cancellationToken"/>, or a stop signal (Ctrl+C, <c>docker stop</c>, systemd), each of which stops
+    /// the server gracefully (not an error).
     /// </summary>
+    /// <remarks>
+    /// <para>While it runs, SIGINT (Ctrl+C), SIGTERM and SIGQUIT (on Windows: Ctrl+C, Ctrl+Break, closing the console) start a
+    /// graceful <see cref="StopAsync"/> instead of ending the process: requests in flight finish, then this method returns
+    /// and the app's <c>Main</c> carries on to its end. A second signal during the drain takes the default action and ends
+    /// the process at once. So <c>await server.ListenAndServeAsync();</c> needs no <c>Console.CancelKeyPress</c> handler.
+    /// The registration ends when the method returns; <see cref="StartAsync"/> registers nothing, so a Generic Host (which
+    /// handles the signals itself) or an app with its own handlers keeps them.</para>
+    /// </remarks>
     /// <param name="cancellationToken">Stops the server when cancelled.</param>
     /// <returns>A task that completes when the server has stopped.</returns>
     /// <exception cref="HttpListenerException">The server could not start; see <see cref="StartAsync"/>.</exception>
@@ -476,6 +485,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
 
         using CancellationTokenRegistration registration = cancellationToken.Register(
             static state => _ = ((StatsServer)state!).StopAsync(), this);
+        using StopSignals signals = StopSignals.Register(() => _ = StopAsync());
         await _stopped.Task.ConfigureAwait(false);
     }
 
