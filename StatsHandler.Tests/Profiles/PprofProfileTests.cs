@@ -94,18 +94,17 @@ public class PprofProfileTests
     }
 
     [Test]
-    public void The_protobuf_writer_writes_the_wire_bytes_the_spec_gives_for_its_examples()
+    public void A_profile_s_bytes_are_those_the_protobuf_encoding_guide_gives_for_packed_varints_and_strings()
     {
-        var writer = new ProtobufWriter();
+        var profile = new PprofProfile(("x", "y"));
+        ulong location = profile.Location(profile.Function("f"));
+        profile.AddSample([location], 150);
 
-        writer.WriteUInt64(1, 150);
-        writer.WriteString(2, "testing");
-        writer.WritePacked(4, [3UL, 270UL, 86942UL]);
-        writer.WriteInt64(5, 0);
+        string hex = Convert.ToHexString(profile.Encode().WrittenSpan);
 
-        Convert.ToHexString(writer.WrittenSpan).Should().Be(
-            "089601" + "120774657374696E67" + "2206038E029EA705",
-            "the protobuf encoding guide's examples: 150, \"testing\" and packed [3, 270, 86942]; a zero is left out");
+        hex.Should().StartWith("0A0408011002", "sample_type {type: 1, unit: 2}");
+        hex.Should().Contain("1207" + "0A0101" + "12029601", "sample {location_id: [1] packed, value: [150] packed as 96 01}");
+        hex.Should().Contain("3200" + "3201" + "78" + "3201" + "79", "the string table starts with the empty string, then \"x\" and \"y\"");
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace StatsHandler;
 
@@ -152,7 +153,7 @@ internal sealed class PprofProfile
     public void WriteGzipTo(Stream stream)
     {
         using var gzip = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true);
-        Encode().CopyTo(gzip);
+        gzip.Write(Encode().WrittenSpan);
     }
 
     /// <summary>The profile, gzipped, as bytes.</summary>
@@ -163,12 +164,12 @@ internal sealed class PprofProfile
         return memory.ToArray();
     }
 
-    /// <summary>The profile's protobuf bytes before compression.</summary>
-    internal ProtobufWriter Encode()
+    /// <summary>The profile's protobuf bytes before compression. Zeros are left out, as proto3 writes them.</summary>
+    internal ProtobufEncoder Encode()
     {
-        var profile = new ProtobufWriter();
-        var message = new ProtobufWriter();
-        var inner = new ProtobufWriter();
+        var profile = new ProtobufEncoder();
+        var message = new ProtobufEncoder();
+        var inner = new ProtobufEncoder();
 
         foreach ((long type, long unit) in _sampleTypes)
         {
@@ -178,71 +179,96 @@ internal sealed class PprofProfile
         foreach (ulong[] stack in _sampleOrder)
         {
             message.Clear();
-            message.WritePacked(1, stack);
-            message.WritePacked(2, _samples[stack]);
-            profile.WriteMessage(2, message);
+            Packed(message, 1, stack, inner);
+            Packed(message, 2, MemoryMarshal.Cast<long, ulong>(_samples[stack]), inner);
+            profile.Bytes(2, message.WrittenSpan);
         }
 
         for (int i = 0; i < _mappings.Count; i++)
         {
             message.Clear();
-            message.WriteUInt64(1, (ulong)i + 1);
-            message.WriteInt64(5, _mappings[i]);
-            message.WriteBool(7, true);
-            profile.WriteMessage(3, message);
+            NonZero(message, 1, (ulong)i + 1);
+            NonZero(message, 5, (ulong)_mappings[i]);
+            NonZero(message, 7, 1);
+            profile.Bytes(3, message.WrittenSpan);
         }
 
         for (int i = 0; i < _locations.Count; i++)
         {
             (ulong function, ulong mapping, ulong address) = _locations[i];
             message.Clear();
-            message.WriteUInt64(1, (ulong)i + 1);
-            message.WriteUInt64(2, mapping);
-            message.WriteUInt64(3, address);
+            NonZero(message, 1, (ulong)i + 1);
+            NonZero(message, 2, mapping);
+            NonZero(message, 3, address);
             inner.Clear();
-            inner.WriteUInt64(1, function);
-            message.WriteMessage(4, inner);
-            profile.WriteMessage(4, message);
+            NonZero(inner, 1, function);
+            message.Bytes(4, inner.WrittenSpan);
+            profile.Bytes(4, message.WrittenSpan);
         }
 
         for (int i = 0; i < _functions.Count; i++)
         {
             (long name, long systemName, long file) = _functions[i];
             message.Clear();
-            message.WriteUInt64(1, (ulong)i + 1);
-            message.WriteInt64(2, name);
-            message.WriteInt64(3, systemName);
-            message.WriteInt64(4, file);
-            profile.WriteMessage(5, message);
+            NonZero(message, 1, (ulong)i + 1);
+            NonZero(message, 2, (ulong)name);
+            NonZero(message, 3, (ulong)systemName);
+            NonZero(message, 4, (ulong)file);
+            profile.Bytes(5, message.WrittenSpan);
         }
 
         foreach (string text in _strings)
         {
-            profile.WriteString(6, text);
+            profile.String(6, text);
         }
 
-        profile.WriteInt64(9, TimeNanos);
-        profile.WriteInt64(10, DurationNanos);
+        NonZero(profile, 9, (ulong)TimeNanos);
+        NonZero(profile, 10, (ulong)DurationNanos);
         if (_periodType != default)
         {
             WriteValueType(profile, 11, message, _periodType.Type, _periodType.Unit);
         }
 
-        profile.WriteInt64(12, Period);
+        NonZero(profile, 12, (ulong)Period);
         foreach (long comment in _comments)
         {
-            profile.WriteInt64(13, comment);
+            profile.UInt64(13, (ulong)comment);
         }
 
         return profile;
     }
 
-    private static void WriteValueType(ProtobufWriter profile, int field, ProtobufWriter message, long type, long unit)
+    private static void WriteValueType(ProtobufEncoder profile, int field, ProtobufEncoder message, long type, long unit)
     {
         message.Clear();
-        message.WriteInt64(1, type);
-        message.WriteInt64(2, unit);
-        profile.WriteMessage(field, message);
+        NonZero(message, 1, (ulong)type);
+        NonZero(message, 2, (ulong)unit);
+        profile.Bytes(field, message.WrittenSpan);
+    }
+
+    private static void NonZero(ProtobufEncoder message, int field, ulong value)
+    {
+        if (value != 0)
+        {
+            message.UInt64(field, value);
+        }
+    }
+
+    /// <summary>A packed repeated <c>uint64</c>/<c>int64</c> field (plain varints, no zigzag); empty writes nothing.</summary>
+    private static void Packed(ProtobufEncoder message, int field, ReadOnlySpan<ulong> values, ProtobufEncoder scratch)
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+
+        scratch.Clear();
+        foreach (ulong value in values)
+        {
+            scratch.Varint(value);
+        }
+
+        message.Bytes(field, scratch.WrittenSpan);
     }
 
     private long Intern(string text)
@@ -266,7 +292,7 @@ internal sealed class PprofProfile
         public int GetHashCode(ulong[] stack)
         {
             var hash = new HashCode();
-            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(stack.AsSpan()));
+            hash.AddBytes(MemoryMarshal.AsBytes(stack.AsSpan()));
             return hash.ToHashCode();
         }
     }
