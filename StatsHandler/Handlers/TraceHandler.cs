@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Net.NetworkInformation;
 
 namespace StatsHandler;
 
@@ -22,7 +21,7 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
     public const int DefaultSeconds = 5;
 
     /// <summary>The longest trace a request may ask for.</summary>
-    public const int MaxSeconds = 60;
+    public const int MaxSeconds = DiagnosticRequest.MaxSeconds;
 
     /// <summary>How long the stream may go on after the stop (the rundown at most): then it is closed.</summary>
     public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
@@ -30,14 +29,8 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
     /// <summary>The request timeout the route gets: the longest trace and its drain, beyond the server's default.</summary>
     public static readonly TimeSpan RouteTimeout = TimeSpan.FromSeconds(MaxSeconds) + DrainBound + TimeSpan.FromSeconds(10);
 
-    private static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(5);
-
-    /// <summary>How often a running trace checks that its client is still connected.</summary>
-    private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(500);
-
-    // One trace at a time in the process, whichever server or route asks: each session costs the whole process, and the
-    // runtime caps sessions. Process-wide like the GC event holder, so static; touched only with Interlocked.
-    private static int s_tracing;
+    /// <summary>How long connecting to the diagnostic port and starting a session may take.</summary>
+    public static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(5);
 
     /// <inheritdoc />
     public async Task ServeHttpAsync(HttpListenerContext context, CancellationToken cancellationToken)
@@ -48,9 +41,11 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
             return;
         }
 
-        if (Interlocked.CompareExchange(ref s_tracing, 1, 0) != 0)
+        // One trace or profile at a time in the process, whichever server or route asks (DiagnosticGate says why).
+        DiagnosticGate.Lease? lease = DiagnosticGate.TryEnter("a trace", out string? busy);
+        if (lease is null)
         {
-            await StatsResponse.WriteErrorAsync(context, 409, "a trace is already running in this process; try again when it ends", cancellationToken).ConfigureAwait(false);
+            await StatsResponse.WriteErrorAsync(context, 409, busy!, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -77,7 +72,7 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
         }
         finally
         {
-            Volatile.Write(ref s_tracing, 0);
+            lease.Dispose();
         }
 
         // Only now, with the session gone, does the client see the end: its next trace finds the process free.
@@ -94,14 +89,9 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
     /// <summary>Reads the request's options; false with the 400's message when one is bad.</summary>
     internal static bool TryParse(HttpListenerRequest request, out int seconds, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out EventPipeSessionOptions? options, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
-        seconds = DefaultSeconds;
         options = null;
-        error = null;
-        string? secondsText = request.QueryString["seconds"];
-        if (secondsText is not null
-            && (!int.TryParse(secondsText, NumberStyles.None, CultureInfo.InvariantCulture, out seconds) || seconds is < 1 or > MaxSeconds))
+        if (!DiagnosticRequest.TryParseSeconds(request, DefaultSeconds, out seconds, out error))
         {
-            error = $"seconds='{secondsText}' is not a whole number from 1 to {MaxSeconds}; for example ?seconds={DefaultSeconds}";
             return false;
         }
 
@@ -137,54 +127,6 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
         return true;
     }
 
-    /// <summary>Checks every <see cref="WatchInterval"/> that the client is still there; stops the session when it is not.</summary>
-    private static async Task WatchClientAsync(HttpListenerRequest request, CancellationTokenSource stop)
-    {
-        using var timer = new PeriodicTimer(WatchInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false))
-            {
-                if (!IsConnected(request))
-                {
-                    await stop.CancelAsync().ConfigureAwait(false);
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The trace ended: its time is up, or the server stops.
-        }
-    }
-
-    /// <summary>
-    /// True while the client's TCP connection is still established. The server's listener ignores write errors (one
-    /// request never fails another), so a departed client shows only in the system's connection table.
-    /// </summary>
-    internal static bool IsConnected(HttpListenerRequest request)
-    {
-        int local = request.LocalEndPoint.Port;
-        int remote = request.RemoteEndPoint.Port;
-        try
-        {
-            foreach (TcpConnectionInformation c in IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpConnections())
-            {
-                if (c.LocalEndPoint.Port == local && c.RemoteEndPoint.Port == remote)
-                {
-                    return c.State == TcpState.Established;
-                }
-            }
-
-            return false;
-        }
-        catch (NetworkInformationException)
-        {
-            // The table cannot be read here: the time limit and the server's stop still end the trace.
-            return true;
-        }
-    }
-
     /// <summary>Streams the session to the client until it ends; returns true when the client went away.</summary>
     private async Task<bool> StreamAsync(HttpListenerContext context, EventPipeSession session, TimeSpan length, CancellationToken requestToken)
     {
@@ -213,7 +155,7 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
             }
         }));
 
-        Task watch = WatchClientAsync(context.Request, stop);
+        Task<bool> watch = DiagnosticRequest.WatchClientAsync(context.Request, stop);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         bool clientGone = false;
         try
@@ -258,9 +200,9 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        clientGone |= !IsConnected(context.Request);
+        clientGone |= !DiagnosticRequest.IsConnected(context.Request);
         await stop.CancelAsync().ConfigureAwait(false);
-        await watch.ConfigureAwait(false);
+        clientGone |= await watch.ConfigureAwait(false);
         return clientGone;
     }
 }
