@@ -22,19 +22,32 @@ internal sealed class RouteTable
     /// <exception cref="InvalidOperationException">The pattern, or the same path with or without a trailing slash, is mounted already.</exception>
     public void Add(string pattern, Func<IStatsHandler> create, bool owned, TimeSpan? timeout = null)
     {
-        string key = Normalize(pattern);
-        if (_routes.TryGetValue(key, out Route? existing))
-        {
-            throw new InvalidOperationException(existing.Pattern == pattern
-                ? $"Pattern '{pattern}' is already mounted on this server; each path takes one handler."
-                : $"Pattern '{pattern}' is the same route as '{existing.Pattern}', which is already mounted: a pattern matches its path with and without a trailing slash, and each path takes one handler.");
-        }
-
+        string key = ThrowIfMounted(pattern);
         IStatsHandler handler = create();
         _routes.Add(key, new Route(pattern, handler) { Timeout = timeout });
         if (owned && handler is IDisposable disposable)
         {
             _owned.Add(disposable);
+        }
+    }
+
+    /// <summary>
+    /// Mounts a group of routes that belong together (a profiles mount: the index and its profiles), all or none: when
+    /// one pattern is taken, nothing is mounted. The caller keeps the handlers.
+    /// </summary>
+    /// <exception cref="ArgumentException">A pattern is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">A pattern is mounted already.</exception>
+    public void AddGroup(IEnumerable<(string Pattern, IStatsHandler Handler)> routes, TimeSpan? timeout)
+    {
+        (string Pattern, IStatsHandler Handler)[] group = [.. routes];
+        foreach ((string pattern, _) in group)
+        {
+            ThrowIfMounted(pattern);
+        }
+
+        foreach ((string pattern, IStatsHandler handler) in group)
+        {
+            _routes.Add(Normalize(pattern), new Route(pattern, handler) { Timeout = timeout });
         }
     }
 
@@ -72,6 +85,20 @@ internal sealed class RouteTable
         {
             handler.Dispose();
         }
+    }
+
+    /// <summary>Returns the key of <paramref name="pattern"/>, once it is known to be free.</summary>
+    private string ThrowIfMounted(string pattern)
+    {
+        string key = Normalize(pattern);
+        if (_routes.TryGetValue(key, out Route? existing))
+        {
+            throw new InvalidOperationException(existing.Pattern == pattern
+                ? $"Pattern '{pattern}' is already mounted on this server; each path takes one handler."
+                : $"Pattern '{pattern}' is the same route as '{existing.Pattern}', which is already mounted: a pattern matches its path with and without a trailing slash, and each path takes one handler.");
+        }
+
+        return key;
     }
 
     private static string Normalize(string pattern)

@@ -30,6 +30,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
     private bool _traceMounted;
+    private string? _profilesMount;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AccessControl _access = new();
     private Action<Exception>? _onError;
@@ -237,6 +238,21 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     {
         Mount(pattern, () => new TraceHandler(_stopping.Token), owned: true, TraceHandler.RouteTimeout);
         Volatile.Write(ref _traceMounted, true);
+        return this;
+    }
+
+    /// <summary>Mounts the profiles with collectors of the caller's choosing: a test's own, which need no real session.</summary>
+    internal StatsServer HandleProfiles(string pattern, ProfileCollectors collectors)
+    {
+        RouteTable.Validate(pattern);
+        var profiles = new ProfilesHandler(pattern, collectors, _stopping.Token);
+        lock (_lock)
+        {
+            ThrowIfConfigurationLocked($"mount '{pattern}'");
+            _routes.AddGroup(profiles.Routes(), ProfilesHandler.RouteTimeout);
+            _profilesMount ??= pattern;
+        }
+
         return this;
     }
 
@@ -461,10 +477,13 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                     : $"The server on '{_address}' has already started.");
             }
 
-            if (_traceMounted && !_address.IsLoopback && !_access.RequiresCredentials)
+            if ((_traceMounted || _profilesMount is not null) && !_address.IsLoopback && !_access.RequiresCredentials)
             {
+                string what = _traceMounted
+                    ? "The trace route would let anyone who reaches '{0}' trace this process"
+                    : $"The profile routes under '{_profilesMount}' would let anyone who reaches '{{0}}' profile this process and list its heap by type";
                 throw new InvalidOperationException(
-                    $"The trace route would let anyone who reaches '{_address}' trace this process: set credentials "
+                    string.Format(System.Globalization.CultureInfo.InvariantCulture, what, _address) + ": set credentials "
                     + "(RequireBearerToken or RequireBasicAuth) or listen on loopback ('127.0.0.1:PORT').");
             }
 
