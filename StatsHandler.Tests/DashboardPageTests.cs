@@ -14,7 +14,7 @@ public class DashboardPageTests
     public void The_template_has_every_placeholder_and_the_build_fills_them_all()
     {
         string template = DashboardPage.ReadResource("dashboard.html");
-        template.Should().Contain("/*{{style}}*/").And.Contain("/*{{script}}*/").And.Contain("{{stats-url}}");
+        template.Should().Contain("/*{{style}}*/").And.Contain("/*{{script}}*/").And.Contain("{{stats-url}}").And.Contain("{{profiles-url}}");
 
         string html = System.Text.Encoding.UTF8.GetString(DashboardPage.Build("/api/stats").Html.Span);
 

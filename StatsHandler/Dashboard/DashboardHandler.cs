@@ -24,26 +24,43 @@ public sealed class DashboardHandler : IStatsHandler
     private readonly DashboardPage _page;
 
     /// <summary>Creates a handler whose page polls <see cref="DashboardHandlerOptions.StatsUrl"/>.</summary>
-    /// <param name="options">The stats endpoint to poll and the page's title; the defaults (<c>/api/stats</c>, the
-    /// entry assembly's name) when null.</param>
+    /// <param name="options">The stats endpoint to poll, the profiles mount and the page's title; the defaults
+    /// (<c>/api/stats</c>, no profiles, the entry assembly's name) when null.</param>
     /// <exception cref="ArgumentException">
-    /// <see cref="DashboardHandlerOptions.StatsUrl"/> is not a same-origin absolute path such as <c>/api/stats</c>, or
+    /// <see cref="DashboardHandlerOptions.StatsUrl"/> is not a same-origin absolute path such as <c>/api/stats</c>,
+    /// <see cref="DashboardHandlerOptions.ProfilesUrl"/> is not one without a query such as <c>/debug/pprof</c>, or
     /// <see cref="DashboardHandlerOptions.Title"/> is blank, longer than 100 characters or holds a control character.
     /// </exception>
     public DashboardHandler(DashboardHandlerOptions? options = null)
     {
         options ??= new DashboardHandlerOptions();
         string statsUrl = options.StatsUrl;
-        ValidateStatsUrl(statsUrl, nameof(options));
+        ValidateUrl(statsUrl, nameof(DashboardHandlerOptions.StatsUrl), "'/api/stats' or '/api/stats?pp=0'", nameof(options));
+        if (options.ProfilesUrl is { } profilesUrl)
+        {
+            ValidateUrl(profilesUrl, nameof(DashboardHandlerOptions.ProfilesUrl), "'/debug/pprof', where HandleProfiles mounts them", nameof(options));
+            if (profilesUrl.Contains('?', StringComparison.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"Invalid DashboardHandlerOptions.ProfilesUrl '{profilesUrl}': it takes no query, since the page adds " +
+                    "'/profile?seconds=10&format=json' to it. Give the mount's path, such as '/debug/pprof'.",
+                    nameof(options));
+            }
+        }
+
         string title = options.Title ?? Assembly.GetEntryAssembly()?.GetName().Name ?? "StatsHandler";
         ValidateTitle(title, nameof(options));
         StatsUrl = statsUrl;
+        ProfilesUrl = options.ProfilesUrl;
         Title = title;
-        _page = DashboardPage.Build(statsUrl, title);
+        _page = DashboardPage.Build(statsUrl, title, ProfilesUrl);
     }
 
     /// <summary>The path of the JSON endpoint the page polls.</summary>
     public string StatsUrl { get; }
+
+    /// <summary>The path of the profiles mount the page's "CPU profile" button reads, or null when the page has no button.</summary>
+    public string? ProfilesUrl { get; }
 
     /// <summary>The name in the page's heading and tab: <see cref="DashboardHandlerOptions.Title"/> or the entry assembly's name.</summary>
     public string Title { get; }
@@ -81,7 +98,7 @@ public sealed class DashboardHandler : IStatsHandler
         }
     }
 
-    private static void ValidateStatsUrl(string? url, string paramName)
+    private static void ValidateUrl(string? url, string option, string example, string paramName)
     {
         string? problem = url switch
         {
@@ -97,8 +114,8 @@ public sealed class DashboardHandler : IStatsHandler
         if (problem is not null)
         {
             throw new ArgumentException(
-                $"Invalid DashboardHandlerOptions.StatsUrl '{url}': {problem}. Give a same-origin absolute path, " +
-                "such as '/api/stats' or '/api/stats?pp=0'.",
+                $"Invalid DashboardHandlerOptions.{option} '{url}': {problem}. Give a same-origin absolute path, " +
+                $"such as {example}.",
                 paramName);
         }
     }

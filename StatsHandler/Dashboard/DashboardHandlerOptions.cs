@@ -14,6 +14,14 @@ public sealed class DashboardHandlerOptions
     public string StatsUrl { get; init; } = DefaultStatsUrl;
 
     /// <summary>
+    /// The path where <c>StatsServer.HandleProfiles</c> is mounted on the same server, such as
+    /// <c>/debug/pprof</c>: the page then shows a "CPU profile" button that takes a 10-second profile from
+    /// <c>{ProfilesUrl}/profile?seconds=10&amp;format=json</c> and draws it as a flame graph, with the top functions by
+    /// self and total time beside it. Null (the default) hides the button.
+    /// </summary>
+    public string? ProfilesUrl { get; init; }
+
+    /// <summary>
     /// The name the page shows in its heading and tab, such as <c>Order service</c>; at most 100 characters, no
     /// control characters. Null (the default) means the entry assembly's name, or <c>StatsHandler</c> without one.
     /// </summary>

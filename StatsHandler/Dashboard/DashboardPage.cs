@@ -6,13 +6,13 @@ using System.Text;
 namespace StatsHandler;
 
 /// <summary>
-/// Builds the dashboard document: the embedded HTML with the embedded CSS and JavaScript inlined, the stats URL in a
-/// <c>meta</c> element, and a Content-Security-Policy that allows exactly that script and that style by their SHA-256.
+/// Builds the dashboard document: the embedded HTML with the embedded CSS and JavaScript inlined, the stats URL (and
+/// the profiles URL, when there is one) in <c>meta</c> elements, and a Content-Security-Policy that allows exactly that script and that style by their SHA-256.
 /// </summary>
 /// <remarks>
 /// Inlining keeps the page one request on one exact path (routes match exactly); hashes rather than
-/// <c>'unsafe-inline'</c> mean an injected script or style would not run. The stats URL goes in markup, not in the
-/// script, so the script's hash does not depend on it.
+/// <c>'unsafe-inline'</c> mean an injected script or style would not run. The URLs go in markup, not in the
+/// script, so the script's hash does not depend on them.
 /// </remarks>
 internal sealed class DashboardPage
 {
@@ -30,9 +30,12 @@ internal sealed class DashboardPage
     /// <summary>The <c>Content-Security-Policy</c> header value for <see cref="Html"/>.</summary>
     public string ContentSecurityPolicy { get; }
 
-    /// <summary>Builds the page for a validated same-origin <paramref name="statsUrl"/>, headed <paramref name="title"/>.</summary>
+    /// <summary>
+    /// Builds the page for a validated same-origin <paramref name="statsUrl"/>, headed <paramref name="title"/>, with a
+    /// "CPU profile" button when <paramref name="profilesUrl"/> (a validated same-origin path) is given.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A resource is missing or would break out of its element.</exception>
-    public static DashboardPage Build(string statsUrl, string title = "StatsHandler")
+    public static DashboardPage Build(string statsUrl, string title = "StatsHandler", string? profilesUrl = null)
     {
         string template = ReadResource("dashboard.html");
         string style = ReadResource("dashboard.css");
@@ -42,6 +45,7 @@ internal sealed class DashboardPage
 
         string html = template
             .Replace("{{stats-url}}", WebUtility.HtmlEncode(statsUrl), StringComparison.Ordinal)
+            .Replace("{{profiles-url}}", WebUtility.HtmlEncode(profilesUrl ?? string.Empty), StringComparison.Ordinal)
             .Replace("{{title}}", WebUtility.HtmlEncode(title), StringComparison.Ordinal)
             .Replace("/*{{style}}*/", style, StringComparison.Ordinal)
             .Replace("/*{{script}}*/", script, StringComparison.Ordinal);

@@ -7,10 +7,12 @@
   const TIMEOUT_MS = 3000;        // a poll not answered by then counts as lost
   const GAP_MS = 2500;            // a missed poll or more breaks the line rather than bridging it
   const MIN_SPAN_MS = 10000;      // the time axis starts at the first point and spans 10 s or more, up to the history
-  const statsUrl = document.querySelector('meta[name="stats-url"]').content;
+  const meta = (name) => document.querySelector('meta[name="' + name + '"]').content;
+  const statsUrl = meta('stats-url');
   // fetch() refuses a URL carrying credentials, and a relative one inherits them from a page opened as
   // user:pass@host: drop them; the browser's auth cache sends the Basic credentials for the realm anyway.
-  const fetchUrl = (() => { const u = new URL(statsUrl, location.href); u.username = ''; u.password = ''; return u.href; })();
+  const bare = (path) => { const u = new URL(path, location.href); u.username = ''; u.password = ''; return u.href; };
+  const fetchUrl = bare(statsUrl);
 
   // ---- small helpers -------------------------------------------------------------------------------------------
   const $ = (id) => document.getElementById(id);
@@ -831,6 +833,108 @@
       setStatus();
     }
   };
+  // ---- CPU profile: on request, {profiles}/profile?seconds=10&format=json drawn as a flame graph ---------------------
+  // The JSON lists functions once and stacks as indexes into them, root first. Frames merge into a tree by path; a
+  // frame's width is its share of the samples (total), the part no callee covers is its self time. Root on top.
+  const PROFILE_S = 10, ROW = 18, TOP_N = 12;
+  const profilesUrl = meta('profiles-url');
+  const profButton = $('profile'), flame = $('flame'), flameNote = $('flame-note'), flameGraph = $('flame-graph'), flameTop = $('flame-top');
+  let fprof = null;
+  const pct = (v) => (fprof.root.v ? (100 * v / fprof.root.v).toFixed(1) : '0.0') + '%';
+  const hue = (t) => { let x = 0; for (let i = 0; i < t.length; i++) x = (x * 31 + t.charCodeAt(i)) | 0; return Math.abs(x); };
+  const profileTree = (j) => {
+    const fns = j.functions, root = { f: -1, v: 0, s: 0, k: new Map(), p: null }, self = new Map(), total = new Map();
+    const add = (m, f, c) => m.set(f, (m.get(f) || 0) + c);
+    for (const st of j.stacks) {
+      const c = st.count;
+      let node = root;
+      root.v += c;
+      for (const f of st.frames) {
+        let k = node.k.get(f);
+        if (!k) node.k.set(f, (k = { f, v: 0, s: 0, k: new Map(), p: node }));
+        k.v += c;
+        node = k;
+      }
+      node.s += c;
+      if (st.frames.length) add(self, st.frames[st.frames.length - 1], c);
+      for (const f of new Set(st.frames)) add(total, f, c); // a recursive function counts once per stack
+    }
+    return { fns, root, self, total };
+  };
+  const fname = (f) => (f < 0 ? 'all' : fprof.fns[f].name);
+  const drawFlame = (top) => {
+    const frames = [];
+    let depth = 0;
+    // The zoomed frame's callers stay drawn full width above it, so a click on one zooms back out.
+    const path = [];
+    for (let n = top; n; n = n.p) path.unshift(n);
+    const place = (n, x, w, d) => {
+      if (w < 0.002) return;
+      depth = Math.max(depth, d);
+      const e = h('div', 'fr', fname(n.f));
+      const m = n.f < 0 ? '' : fprof.fns[n.f].module || '';
+      e.style.left = 100 * x + '%';
+      e.style.width = 100 * w + '%';
+      e.style.top = d * ROW + 'px';
+      e.style.background = 'hsl(' + (8 + (hue(m) % 42)) + ' 78% ' + (62 + (hue(fname(n.f)) % 14)) + '%)';
+      e.title = fname(n.f) + (m ? ' (' + m + ')' : '') + '\ntotal ' + pct(n.v) + ' (' + n.v + ' samples), self ' + pct(n.s);
+      e.addEventListener('click', () => drawFlame(n === top ? top.p || top : n));
+      frames.push(e);
+      if (d >= path.length - 1) {
+        let cx = x;
+        for (const k of [...n.k.values()].sort((a, b) => b.v - a.v)) { place(k, cx, w * k.v / n.v, d + 1); cx += w * k.v / n.v; }
+      }
+    };
+    path.forEach((n, i) => { if (i < path.length - 1) place(n, 0, 1, i); });
+    place(top, 0, 1, path.length - 1);
+    flameGraph.style.height = (depth + 1) * ROW + 'px';
+    flameGraph.replaceChildren(...frames);
+    flame.dataset.frames = frames.length;
+  };
+  const topList = (title, m) => {
+    const t = h('table', 'tops');
+    const cap = h('caption', null, title);
+    t.append(cap);
+    for (const [f, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, TOP_N)) {
+      const r = h('tr');
+      r.append(h('td', 'pc', pct(v)), h('td', 'fn', fname(f)));
+      r.title = fname(f) + ' (' + (fprof.fns[f].module || '') + ')';
+      t.append(r);
+    }
+    return t;
+  };
+  const showProfile = (j) => {
+    if (!j || !Array.isArray(j.functions) || !Array.isArray(j.stacks)) throw new Error('the answer is not a profile');
+    fprof = profileTree(j);
+    flameNote.textContent = num(j.samples) + ' samples over ' + j.seconds + ' s (each thread every ' + num(j.period_ns / 1e6) +
+      ' ms), taken at ' + clock(Date.now()) + '. Width is time on CPU; click a frame to zoom.';
+    drawFlame(fprof.root);
+    flameTop.replaceChildren(topList('Top by self time', fprof.self), topList('Top by total time', fprof.total));
+  };
+  if (profilesUrl) {
+    profButton.hidden = false;
+    const profileFetch = bare(profilesUrl.replace(/\/+$/, '') + '/profile?seconds=' + PROFILE_S + '&format=json');
+    profButton.addEventListener('click', async () => {
+      profButton.disabled = true;
+      flame.hidden = false;
+      flameNote.textContent = 'Profiling for ' + PROFILE_S + ' s…';
+      try {
+        const r = await fetch(profileFetch, { cache: 'no-store', headers: { Accept: 'application/json' } });
+        const text = await r.text();
+        let j = null;
+        try { j = JSON.parse(text); } catch { /* said below */ }
+        if (!r.ok) throw new Error('HTTP ' + r.status + (j && j.error ? ': ' + j.error : ''));
+        if (!j) throw new Error('the answer is not JSON');
+        showProfile(j);
+      } catch (e) {
+        flameNote.textContent = 'No profile: ' + ((e && e.message) || String(e));
+      } finally {
+        profButton.disabled = false;
+      }
+    });
+    $('flame-close').addEventListener('click', () => { flame.hidden = true; });
+  }
+
   pauseButton.addEventListener('click', () => {
     paused = !paused;
     pausedAt = Date.now();
