@@ -38,7 +38,7 @@ if /i "%VERB%"=="clean" goto clean
 if /i "%VERB%"=="help" goto help
 if /i "%VERB%"=="-h" goto help
 if /i "%VERB%"=="--help" goto help
-echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR] [--no-churn] [--no-gc-events]^|bench [args]^|load^|pack^|clean]; build.cmd help for more 1>&2
+echo error: unknown verb '%VERB%'. usage: build.cmd [build^|test^|demo [--addr ADDR] [--no-churn] [--no-gc-events] [--busy]^|bench [args]^|load^|pack^|clean]; build.cmd help for more 1>&2
 exit /b 2
 
 :build
@@ -110,7 +110,7 @@ exit /b 0
 echo usage: build.cmd [build^|test [dotnet test args]^|demo [demo args]^|bench [BenchmarkDotNet args]^|load^|pack^|clean]
 echo   build   build everything, samples included (the default)
 echo   test    both test projects; --filter EXPR runs a subset and fails when it matches no test
-echo   demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --help
+echo   demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --busy, --help
 echo   bench   BenchmarkDotNet suite, e.g. --filter *Json* --job short
 echo   load    the side-by-side load harness (about four minutes, loopback only)
 echo   pack    write both packages to .\artifacts (a -local.^<UTC time^> version unless CI=true)

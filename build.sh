@@ -103,14 +103,14 @@ case "$verb" in
     echo "usage: ./build.sh [build|test [dotnet test args]|demo [demo args]|bench [BenchmarkDotNet args]|load|pack|clean]"
     echo "  build   build everything, samples included (the default)"
     echo "  test    both test projects; --filter EXPR runs a subset and fails when it matches no test"
-    echo "  demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --help"
+    echo "  demo    run the demo: --addr ADDR (default localhost:8080), --no-churn, --no-gc-events, --busy, --help"
     echo "  bench   BenchmarkDotNet suite, e.g. --filter '*Json*' --job short"
     echo "  load    the side-by-side load harness (about four minutes, loopback only)"
     echo "  pack    write both packages to ./artifacts (a -local.<UTC time> version unless CI=true)"
     echo "  clean   remove build output"
     ;;
   *)
-    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR] [--no-churn] [--no-gc-events]|bench [args]|load|pack|clean]; ./build.sh help for more" >&2
+    echo "error: unknown verb '$verb'. usage: ./build.sh [build|test|demo [--addr ADDR] [--no-churn] [--no-gc-events] [--busy]|bench [args]|load|pack|clean]; ./build.sh help for more" >&2
     exit 2
     ;;
 esac

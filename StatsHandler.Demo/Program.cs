@@ -7,11 +7,13 @@ using StatsHandler;
 string address = "localhost:8080";
 bool churn = true;
 bool gcEvents = true;
+bool busy = false;
 const string Usage =
-    "Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events]\n" +
+    "Usage: StatsHandler.Demo [--addr ADDR] [--no-churn] [--no-gc-events] [--busy]\n" +
     "  --addr ADDR       where to listen (default localhost:8080; ':8080' for all interfaces, '127.0.0.1:0' for any free port)\n" +
     "  --no-churn        no background allocations (the load harness measures the endpoints alone)\n" +
     "  --no-gc-events    without the runtime's GC events (no per-collection pauses)\n" +
+    "  --busy            one thread spinning in Busy.Spin and one blocked in Blocked.Wait, for the profiles to find\n" +
     "  -h, --help        this text";
 for (int i = 0; i < args.Length; i++)
 {
@@ -29,6 +31,11 @@ for (int i = 0; i < args.Length; i++)
     {
         // The load harness measures the server with and without the runtime's GC events (their cost is the runtime's).
         gcEvents = false;
+    }
+    else if (args[i] is "--busy")
+    {
+        // Something known for a CPU profile and a thread dump to find: go tool pprof, dotnet-stack.
+        busy = true;
     }
     else if (args[i] is "--addr" && i + 1 < args.Length)
     {
@@ -123,6 +130,13 @@ await using (server)
             }
         },
         stop.Token);
+
+    if (busy)
+    {
+        Busy.Start(stop.Token);
+        Blocked.Start(stop.Token);
+        Console.WriteLine("Busy: thread 'demo-busy' spins in Busy.Spin, thread 'demo-blocked' waits in Blocked.Wait.");
+    }
 
     await server.ListenAndServeAsync();
     stop.Cancel();
