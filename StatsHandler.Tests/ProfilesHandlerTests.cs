@@ -149,9 +149,8 @@ public class ProfilesHandlerTests
         using HttpClient client = TestServers.Client(server);
         client.Timeout = Bound;
 
-        Task<HttpResponseMessage> first = client.GetAsync("/debug/pprof/profile?seconds=2");
+        Task<HttpResponseMessage> first = client.GetAsync("/debug/pprof/profile?seconds=60");
         await fake.Started.WaitAsync(Bound);
-        fake.Reset();
         fake.Block = false;
         string[] refused = await Task.WhenAll(
             Others.Select(async path =>
@@ -160,14 +159,15 @@ public class ProfilesHandlerTests
                 using JsonDocument body = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
                 return $"{(int)r.StatusCode} {body.RootElement.GetProperty("error").GetString()}";
             }));
+        fake.Release();
         using HttpResponseMessage done = await first.WaitAsync(Bound);
         using HttpResponseMessage after = await client.GetAsync("/debug/pprof/heap");
 
         refused.Should().AllSatisfy(r => r.Should().StartWith("409 a CPU profile is already running in this process"));
-        done.StatusCode.Should().Be(HttpStatusCode.OK, "the first profile ran its two seconds");
+        done.StatusCode.Should().Be(HttpStatusCode.OK, "the first profile ran its course");
         (await done.Content.ReadAsByteArrayAsync()).Should().Equal(FakeCollectors.CpuPprof);
         after.StatusCode.Should().Be(HttpStatusCode.OK, "the gate is free once the first ended");
-        fake.Calls.Should().Equal("cpu 2s", "heap");
+        fake.Calls.Should().Equal("cpu 60s", "heap");
     }
 
     [Test]

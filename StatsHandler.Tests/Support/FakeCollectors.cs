@@ -21,9 +21,13 @@ internal sealed class FakeCollectors
 
     private readonly ConcurrentQueue<string> _calls = new();
     private TaskCompletionSource _started = NewSignal();
+    private TaskCompletionSource _release = NewSignal();
     private TaskCompletionSource<bool> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>When true, a collection waits for its time (CPU) or for its token (all) instead of answering at once.</summary>
+    /// <summary>
+    /// When true, a collection waits for its time (CPU), for its token or for <see cref="Release"/> instead of answering at
+    /// once.
+    /// </summary>
     public bool Block { get; set; }
 
     /// <summary>What each collection was asked, in order: <c>cpu 10s</c>, <c>threads</c>, <c>heap</c>.</summary>
@@ -44,9 +48,13 @@ internal sealed class FakeCollectors
             w => { w.WriteStartObject(); w.WriteNumber("objects", 10000); w.WriteEndObject(); }, () => HeapPprof, t => t.WriteLine("10000 240000 Demo.Item")), cancel),
     };
 
+    /// <summary>Lets a blocked collection answer now, as if its time were up.</summary>
+    public void Release() => _release.TrySetResult();
+
     /// <summary>Gets ready for the next collection's signals.</summary>
     public void Reset()
     {
+        _release = NewSignal();
         _started = NewSignal();
         _ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -61,7 +69,16 @@ internal sealed class FakeCollectors
             return result;
         }
 
-        bool cancelled = cancel.WaitHandle.WaitOne(length);
+        bool cancelled = false;
+        try
+        {
+            _release.Task.Wait((int)length.TotalMilliseconds, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            cancelled = true;
+        }
+
         _ended.TrySetResult(cancelled);
         cancel.ThrowIfCancellationRequested();
         return result;
