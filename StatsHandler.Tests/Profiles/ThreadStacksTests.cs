@@ -25,7 +25,8 @@ public class ThreadStacksTests
         string[] blocks = text.ToString().Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
         string blocked = blocks.Should().ContainSingle(b => b.Contains("\"blocked-probe\"", StringComparison.Ordinal)).Subject;
         string[] lines = blocked.Split('\n');
-        lines[0].Should().MatchRegex(@"^Thread \(0x[0-9A-F]+\): ""blocked-probe"" outside managed code");
+        lines[0].Should().MatchRegex(@"^Thread \(0x[0-9A-F]+\): ""blocked-probe""$");
+        lines[1].Should().Be("  [Native Frames]", "a waiting thread is outside managed code, above its managed frames, as dotnet-stack shows it");
         int wait = Array.FindIndex(lines, l => l.StartsWith("  System.Private.CoreLib!System.Threading.ManualResetEventSlim.Wait(", StringComparison.Ordinal));
         int known = Array.FindIndex(lines, l => l == $"  StatsHandler.Tests!{Blocker}(class System.Threading.ManualResetEventSlim,class System.Threading.ManualResetEventSlim)");
         wait.Should().BePositive("the leaf end shows the wait");
@@ -60,6 +61,7 @@ public class ThreadStacksTests
         blocked.GetProperty("running").GetBoolean().Should().BeFalse("it waits");
         string[] frames = blocked.GetProperty("frames").EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToArray();
         frames.Should().Contain(Blocker);
+        frames[0].Should().Be("[Native Frames]", "it waits outside managed code");
         Array.IndexOf(frames, "System.Threading.ManualResetEventSlim.Wait").Should().BeLessThan(Array.IndexOf(frames, Blocker), "leaf first");
         blocked.GetProperty("frames").EnumerateArray().Single(f => f.GetProperty("name").GetString() == Blocker)
             .GetProperty("module").GetString().Should().Be("StatsHandler.Tests");

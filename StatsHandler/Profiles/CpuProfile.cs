@@ -127,6 +127,12 @@ internal sealed class CpuProfile
         profile.TimeNanos = (StartedUtc - DateTime.UnixEpoch).Ticks * 100;
         profile.DurationNanos = Duration.Ticks * 100;
         profile.AddComment($"{Samples} samples of threads running managed code; {WaitingSamples} samples of threads waiting or in native code are not counted");
+        // pprof takes the first mapping for the program's own file ("File:" in go tool pprof): the entry assembly.
+        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { Length: > 0 } program)
+        {
+            profile.Mapping(program);
+        }
+
         ulong[] locations = new ulong[_functions.Count];
         for (int i = 0; i < _functions.Count; i++)
         {

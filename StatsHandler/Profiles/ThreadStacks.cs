@@ -28,10 +28,22 @@ internal sealed class ThreadStacks
         Took = sampler.Took;
         foreach (ThreadSampler.SampledThread thread in sampler.Threads.Values.OrderBy(t => t.OsThreadId))
         {
+            // A thread outside managed code is in native code above its managed frames: dotnet-stack (TraceEvent) shows that
+            // as a leading [Native Frames], and so does this, so the two read alike.
             var frames = new List<StackFrame>();
+            if (thread.LastType != ThreadSampler.Managed)
+            {
+                frames.Add(new StackFrame(ThreadSampler.NativeFramesName, "", ""));
+            }
+
             int[] methods = thread.LastStack >= 0 ? sampler.Frames(thread.LastStack) : [];
             foreach (int method in methods)
             {
+                if (method == ThreadSampler.NativeFrames && frames.Count > 0 && frames[^1].Name == ThreadSampler.NativeFramesName)
+                {
+                    continue;
+                }
+
                 frames.Add(method == ThreadSampler.NativeFrames
                     ? new StackFrame(ThreadSampler.NativeFramesName, "", "")
                     : new StackFrame(sampler.Methods.Name(method), sampler.Methods.Module(method), sampler.Methods.Parameters(method)));
@@ -65,7 +77,8 @@ internal sealed class ThreadStacks
 
     /// <summary>
     /// Writes the stacks as <c>dotnet-stack report</c> does: <c>Thread (0xTID):</c> (here followed by the thread's name
-    /// and whether it was running managed code), then one frame per line, leaf first, a blank line between threads.
+    /// in quotes where known), then one frame per line, leaf first, a blank line between threads. A thread that was
+    /// outside managed code (waiting, or in native code) starts with <c>[Native Frames]</c>, as in dotnet-stack.
     /// </summary>
     public void WriteText(TextWriter w)
     {
@@ -78,7 +91,7 @@ internal sealed class ThreadStacks
                 w.Write($" \"{thread.Name}\"");
             }
 
-            w.WriteLine(thread.Running ? " running managed code" : " outside managed code (waiting or native)");
+            w.WriteLine();
             if (thread.Frames.Count == 0)
             {
                 w.WriteLine("  (no managed frames)");
