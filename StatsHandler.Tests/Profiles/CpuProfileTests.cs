@@ -25,6 +25,7 @@ public class CpuProfileTests
         TestContext.Out.WriteLine($"{profile.Samples} cpu samples, {profile.WaitingSamples} waiting; top by flat: "
             + string.Join("; ", flat.Take(8).Select(f => $"{f.Name} {f.Nanos / 1e6:0} ms")));
 
+        profile.DroppedEvents.Should().Be(0, "the runtime's buffer holds every sample and the whole rundown");
         pprof.SampleTypeNames.Should().Equal("cpu/nanoseconds");
         pprof.Period.Should().Be(profile.PeriodNanos).And.BeInRange(1_000_000, 50_000_000, "the sampler's nominal 1 ms, slowed by suspending and walking every thread");
         pprof.Strings[(int)pprof.PeriodType.Type].Should().Be("cpu");

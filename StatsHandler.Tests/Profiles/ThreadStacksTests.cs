@@ -20,8 +20,9 @@ public class ThreadStacksTests
 
         var text = new StringWriter();
         stacks.WriteText(text);
-        TestContext.Out.WriteLine($"sampled {stacks.Sampled.TotalMilliseconds:0} ms, took {stacks.Took.TotalMilliseconds:0} ms\n{text}");
+        TestContext.Out.WriteLine($"sampled {stacks.Sampled.TotalMilliseconds:0} ms, took {stacks.Took.TotalMilliseconds:0} ms, {stacks.Methods} methods, {stacks.DroppedEvents} events dropped, read error {stacks.ReadError?.ToString() ?? "none"}\n{text}");
 
+        stacks.DroppedEvents.Should().Be(0, "the runtime's buffer holds the whole rundown, so every frame is named");
         string[] blocks = text.ToString().Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
         string blocked = blocks.Should().ContainSingle(b => b.Contains("\"blocked-probe\"", StringComparison.Ordinal)).Subject;
         string[] lines = blocked.Split('\n');

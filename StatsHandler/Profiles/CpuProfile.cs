@@ -16,11 +16,24 @@ namespace StatsHandler;
 /// the thread was in managed code (the sample's type is "managed"): threads blocked in a wait, sleeping, or in native
 /// code through a P/Invoke are in preemptive mode ("external") and are left out, so idle threads do not bury the busy
 /// ones. The cost of that rule: CPU burnt in native code (compression, crypto, the runtime itself) does not show, and a
-/// managed thread that is ready but not scheduled counts as if it ran. Consecutive native frames (addresses in no
+/// managed thread that is ready but not scheduled counts as if it ran. A sample in managed code whose leaf is one of the
+/// runtime's waiting primitives (<see cref="IsWait"/>: the spin phase of a monitor, a semaphore, the thread pool's
+/// spin-waiter) counts as waiting too: that is the runtime waiting for work or a signal, and on a loaded machine such
+/// spinners are often descheduled yet sampled as running. Consecutive native frames (addresses in no
 /// managed method) are collapsed into one <c>[Native Frames]</c> frame.</para>
 /// </remarks>
 internal sealed class CpuProfile
 {
+    // The runtime's waiting primitives, whose spin phase runs in managed code: a sample whose leaf is one of them is a
+    // thread waiting for work, a lock or a signal, not one doing the app's work.
+    private static readonly string[] WaitTypes =
+    [
+        "System.Threading.LowLevelSpinWaiter.", "System.Threading.SpinWait.", "System.Threading.Monitor.",
+        "System.Threading.WaitHandle.", "System.Threading.LowLevelLifoSemaphore.", "System.Threading.ManualResetEventSlim.",
+        "System.Threading.SemaphoreSlim.", "System.Threading.LowLevelMonitor.", "System.Threading.LowLevelLock.",
+        "System.Threading.Thread.Sleep", "System.Threading.Thread.SpinWait", "System.Threading.Thread.Yield",
+    ];
+
     private readonly List<(string Name, string Module)> _functions = [];
     private readonly List<(ulong[] LeafFirst, long Count)> _stacks = [];
 
@@ -30,6 +43,7 @@ internal sealed class CpuProfile
         Duration = sampler.SampleSpan > TimeSpan.Zero ? sampler.SampleSpan : sampler.Sampled;
         PeriodNanos = sampler.MeasuredInterval.Ticks * 100;
         WaitingSamples = sampler.ExternalSamples;
+        DroppedEvents = sampler.DroppedEvents;
         var functionIds = new Dictionary<(string, string), int>();
         var methodFunctions = new Dictionary<int, int>();
         var merged = new Dictionary<ulong[], int>(StackComparer.Instance);
@@ -42,6 +56,12 @@ internal sealed class CpuProfile
             }
 
             int[] frames = sampler.Frames(stack);
+            if (frames.Length > 0 && frames[0] != ThreadSampler.NativeFrames && IsWait(sampler.Methods.Name(frames[0])))
+            {
+                WaitingSamples += count; // in managed code, but in the runtime's own waiting: spinning before it blocks
+                continue;
+            }
+
             ulong[] functions = new ulong[frames.Length];
             for (int i = 0; i < frames.Length; i++)
             {
@@ -80,6 +100,20 @@ internal sealed class CpuProfile
         _stacks.Sort((a, b) => b.Count.CompareTo(a.Count));
     }
 
+    /// <summary>Whether a leaf method is one of the runtime's waiting primitives (<c>Monitor.Wait</c>, <c>SpinWait</c>, <c>LowLevelLifoSemaphore</c>, ...).</summary>
+    internal static bool IsWait(string method)
+    {
+        foreach (string prefix in WaitTypes)
+        {
+            if (method.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// The time between two samples of a thread in nanoseconds, as measured in this profile (nominally 1 ms; more in
     /// practice, see <see cref="ThreadSampler.MeasuredInterval"/>): each sample stands for this much CPU.
@@ -98,8 +132,11 @@ internal sealed class CpuProfile
     /// <summary>Samples of threads running managed code: the profile's CPU samples.</summary>
     public long Samples { get; }
 
-    /// <summary>Samples of threads outside managed code (waiting or in native code), left out of the profile.</summary>
-    public long WaitingSamples { get; }
+    /// <summary>Samples of threads outside managed code (waiting or in native code) or spinning in the runtime's wait primitives, left out of the profile.</summary>
+    public long WaitingSamples { get; private set; }
+
+    /// <summary>Events the runtime dropped (its buffer full): samples missing, or frames left unnamed; 0 normally.</summary>
+    public long DroppedEvents { get; }
 
     /// <summary>The profile's functions: name (<c>Namespace.Type.Method</c>) and module.</summary>
     public IReadOnlyList<(string Name, string Module)> Functions => _functions;
@@ -126,11 +163,16 @@ internal sealed class CpuProfile
         profile.SetPeriod("cpu", "nanoseconds", PeriodNanos);
         profile.TimeNanos = (StartedUtc - DateTime.UnixEpoch).Ticks * 100;
         profile.DurationNanos = Duration.Ticks * 100;
-        profile.AddComment($"{Samples} samples of threads running managed code; {WaitingSamples} samples of threads waiting or in native code are not counted");
+        profile.AddComment($"{Samples} samples of threads running managed code; {WaitingSamples} samples of threads waiting (outside managed code, or in the runtime's wait primitives) are not counted");
         // pprof takes the first mapping for the program's own file ("File:" in go tool pprof): the entry assembly.
         if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { Length: > 0 } program)
         {
             profile.Mapping(program);
+        }
+
+        if (DroppedEvents > 0)
+        {
+            profile.AddComment($"{DroppedEvents} events dropped by the runtime (its buffer was full): some samples are missing or frames unnamed");
         }
 
         ulong[] locations = new ulong[_functions.Count];
@@ -156,7 +198,7 @@ internal sealed class CpuProfile
     }
 
     /// <summary>
-    /// Writes the dashboard's form: <c>{"seconds","samples","waiting_samples","period_ns","functions":[{"name","module"}],
+    /// Writes the dashboard's form: <c>{"seconds","samples","waiting_samples","period_ns","dropped_events","functions":[{"name","module"}],
     /// "stacks":[{"frames":[...],"count"}]}</c>, frames indexing <c>functions</c> root first, stacks by count, largest first.
     /// </summary>
     public void WriteJson(Utf8JsonWriter w)
@@ -167,6 +209,7 @@ internal sealed class CpuProfile
         w.WriteNumber("samples", Samples);
         w.WriteNumber("waiting_samples", WaitingSamples);
         w.WriteNumber("period_ns", PeriodNanos);
+        w.WriteNumber("dropped_events", DroppedEvents);
         w.WriteStartArray("functions");
         foreach ((string name, string module) in _functions)
         {

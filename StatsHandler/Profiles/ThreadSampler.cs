@@ -53,7 +53,12 @@ internal sealed class ThreadSampler : INetTraceSink
             new EventPipeProvider(EventPipeProvider.Runtime, LoaderKeyword | JitKeyword, Informational, EventIds: [MethodTable.MethodLoadVerbose, MethodTable.ModuleLoad]),
         ],
         EventPipeSessionOptions.DefaultRundown,
-        StackWalk: false);
+        StackWalk: false,
+
+        // A cap the runtime fills only as needed (dotnet-trace's default too): the rundown writes every method's name
+        // at once, faster than the reader takes it on a busy machine, and with 16 MB a process of 30,000 methods lost
+        // part of it.
+        BufferMegabytes: 256);
 
     private readonly Dictionary<int, Kind> _kinds = [];
     private readonly Dictionary<int, int> _stackIds = [];
@@ -63,6 +68,7 @@ internal sealed class ThreadSampler : INetTraceSink
     private readonly List<int> _managedCounts = [];
     private readonly List<int> _externalCounts = [];
     private readonly Dictionary<long, SampledThread> _threads = [];
+    private readonly Dictionary<long, int> _sequences = [];
     private readonly int _stopAfterRounds;
     private readonly TaskCompletionSource _enough = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pointerSize = 8;
@@ -128,6 +134,15 @@ internal sealed class ThreadSampler : INetTraceSink
         }
     }
 
+    /// <summary>
+    /// Events the runtime dropped because the session's buffer was full (gaps in a writing thread's sequence numbers):
+    /// dropped samples are missing, dropped method events leave frames unnamed (<see cref="NativeFramesName"/>).
+    /// </summary>
+    public long DroppedEvents { get; private set; }
+
+    /// <summary>What ended the reading early (the stream closed after the drain bound), or null when the stream ended normally.</summary>
+    public Exception? ReadError { get; private set; }
+
     /// <summary>When the session started (UTC).</summary>
     public DateTime StartedUtc { get; private set; }
 
@@ -176,6 +191,7 @@ internal sealed class ThreadSampler : INetTraceSink
         }
 
         Took = clock.Elapsed;
+        ReadError = reading.Exception?.InnerException;
         if (reading.Exception?.InnerException is InvalidDataException invalid)
         {
             throw invalid;
@@ -226,6 +242,13 @@ internal sealed class ThreadSampler : INetTraceSink
     /// <inheritdoc />
     public void OnEvent(in NetTraceEvent header, ReadOnlySpan<byte> payload)
     {
+        // Each writing thread numbers its events: a gap is events the runtime dropped (its buffer was full).
+        if (_sequences.TryGetValue(header.CaptureThreadId, out int last) && header.SequenceNumber - last > 1)
+        {
+            DroppedEvents += header.SequenceNumber - last - 1;
+        }
+
+        _sequences[header.CaptureThreadId] = header.SequenceNumber;
         switch (_kinds.GetValueOrDefault(header.MetadataId))
         {
             case Kind.Sample:

@@ -26,6 +26,9 @@ internal sealed class ThreadStacks
     {
         Sampled = sampler.Sampled;
         Took = sampler.Took;
+        Methods = sampler.Methods.Count;
+        ReadError = sampler.ReadError;
+        DroppedEvents = sampler.DroppedEvents;
         foreach (ThreadSampler.SampledThread thread in sampler.Threads.Values.OrderBy(t => t.OsThreadId))
         {
             // A thread outside managed code is in native code above its managed frames: dotnet-stack (TraceEvent) shows that
@@ -58,6 +61,15 @@ internal sealed class ThreadStacks
 
     /// <summary>How long the whole collection took: session start, sampling, stop and rundown.</summary>
     public TimeSpan Took { get; }
+
+    /// <summary>How many methods the session named.</summary>
+    public int Methods { get; }
+
+    /// <summary>Events the runtime dropped (its buffer full), which leave frames unnamed; 0 normally.</summary>
+    public long DroppedEvents { get; }
+
+    /// <summary>What ended the session's stream early, or null.</summary>
+    public Exception? ReadError { get; }
 
     /// <summary>The threads by OS thread id, each with its last stack.</summary>
     public IReadOnlyList<StackThread> Threads => _threads;
@@ -108,7 +120,7 @@ internal sealed class ThreadStacks
     }
 
     /// <summary>
-    /// Writes <c>{"sampled_ms","took_ms","threads":[{"id","id_hex","name","running","frames":[{"name","module","parameters"}]}]}</c>,
+    /// Writes <c>{"sampled_ms","took_ms","dropped_events","threads":[{"id","id_hex","name","running","frames":[{"name","module","parameters"}]}]}</c>,
     /// frames leaf first; <c>name</c> is null where the thread has none.
     /// </summary>
     public void WriteJson(Utf8JsonWriter w)
@@ -117,6 +129,7 @@ internal sealed class ThreadStacks
         w.WriteStartObject();
         w.WriteNumber("sampled_ms", Math.Round(Sampled.TotalMilliseconds, 1));
         w.WriteNumber("took_ms", Math.Round(Took.TotalMilliseconds, 1));
+        w.WriteNumber("dropped_events", DroppedEvents);
         w.WriteStartArray("threads");
         foreach (StackThread thread in _threads)
         {
