@@ -268,11 +268,71 @@ internal sealed class HeapSnapshotSink : INetTraceSink
         }
         else
         {
-            name = type.Name.Length > 0 ? type.Name : $"(unnamed type 0x{id:x})";
+            name = type.Name.Length > 0 ? CSharpGenerics(type.Name) : $"(unnamed type 0x{id:x})";
         }
 
         names[id] = name;
         return name;
+    }
+
+    /// <summary>
+    /// The runtime's name with its generic arguments written as C# and dotnet-gcdump write them:
+    /// <c>System.Collections.Generic.Dictionary`2[System.String,Customer]</c> becomes
+    /// <c>System.Collections.Generic.Dictionary&lt;System.String,Customer&gt;</c>. An array's brackets (<c>[]</c>,
+    /// <c>[,]</c>: nothing but commas inside) stay as they are.
+    /// </summary>
+    internal static string CSharpGenerics(string name)
+    {
+        if (name.IndexOf('[') < 0)
+        {
+            return name;
+        }
+
+        var text = new StringBuilder(name.Length);
+        Span<bool> generic = stackalloc bool[64];
+        int depth = 0;
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (c == '`' && i + 1 < name.Length && char.IsAsciiDigit(name[i + 1]))
+            {
+                while (i + 1 < name.Length && char.IsAsciiDigit(name[i + 1]))
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
+            if (c == '[')
+            {
+                int next = i + 1;
+                while (next < name.Length && name[next] == ',')
+                {
+                    next++;
+                }
+
+                bool isGeneric = next < name.Length && name[next] != ']';
+                if (depth < generic.Length)
+                {
+                    generic[depth] = isGeneric;
+                }
+
+                depth++;
+                text.Append(isGeneric ? '<' : '[');
+            }
+            else if (c == ']' && depth > 0)
+            {
+                depth--;
+                text.Append(depth < generic.Length && generic[depth] ? '>' : ']');
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
     }
 
     private struct Totals
