@@ -112,6 +112,24 @@ public class HeapProfileTests
     }
 
     [Test]
+    public void What_a_collection_allocates_grows_with_the_types_not_with_the_objects()
+    {
+        HeapProfile.Collect(CancellationToken.None);
+        long few = Allocated(() => HeapProfile.Collect(CancellationToken.None));
+        var many = new HeapProfileProbe[1_000_000];
+        for (int i = 0; i < many.Length; i++)
+        {
+            many[i] = new HeapProfileProbe(i);
+        }
+
+        long lots = Allocated(() => HeapProfile.Collect(CancellationToken.None));
+
+        TestContext.Out.WriteLine($"allocated: {few} bytes with the test host's heap, {lots} with a million more objects");
+        (lots - few).Should().BeLessThan(4 << 20, "a million more objects (32 MB of events) may not cost even 4 bytes each");
+        GC.KeepAlive(many);
+    }
+
+    [Test]
     public void A_cancelled_token_ends_a_collection_before_it_starts()
     {
         using var cancelled = new CancellationTokenSource();
@@ -156,6 +174,13 @@ public class HeapProfileTests
         }
 
         return held;
+    }
+
+    private static long Allocated(Action action)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        action();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
     }
 
     private static byte[] Json(HeapProfile profile)
