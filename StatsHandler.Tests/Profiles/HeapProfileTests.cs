@@ -68,6 +68,18 @@ public class HeapProfileTests
         GC.KeepAlive(held);
     }
 
+    [TestCase("System.String", "System.String")]
+    [TestCase("System.Byte[]", "System.Byte[]")]
+    [TestCase("System.Int32[,,]", "System.Int32[,,]")]
+    [TestCase("System.Collections.Generic.List`1[System.String]", "System.Collections.Generic.List<System.String>")]
+    [TestCase("System.Collections.Generic.Dictionary`2[System.String,System.Int32[]]", "System.Collections.Generic.Dictionary<System.String,System.Int32[]>")]
+    [TestCase("Entry[System.String,Customer][]", "Entry<System.String,Customer>[]")]
+    [TestCase("System.Collections.Generic.List`1[System.Collections.Generic.List`1[System.Int32[,]]][]", "System.Collections.Generic.List<System.Collections.Generic.List<System.Int32[,]>>[]")]
+    public void Generic_arguments_are_written_in_angle_brackets_and_array_brackets_kept(string runtime, string shown)
+    {
+        HeapSnapshotSink.CSharpGenerics(runtime).Should().Be(shown);
+    }
+
     [Test]
     public void The_text_has_a_header_with_the_totals_and_the_pause_then_a_line_per_type()
     {
@@ -108,6 +120,8 @@ public class HeapProfileTests
         var fromPprof = pprof.Samples.Select(s => (pprof.Stack(s).Single(), s.Values[0], s.Values[1])).ToList();
         fromPprof.Should().Equal(fromJson, "one sample per type, its only frame the type's name, in the same order");
         pprof.Comments.Select(c => pprof.Strings[(int)c]).Should().ContainMatch("*induced full blocking collection*");
+        DecodedFunction generic = pprof.Functions.First(f => pprof.Strings[(int)f.Name].Contains('<'));
+        pprof.Strings[(int)generic.SystemName].Should().Contain("`").And.NotContain("<", "the system name is the runtime's, so pprof keeps the name as it is");
         GC.KeepAlive(held);
     }
 

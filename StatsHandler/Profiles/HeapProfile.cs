@@ -133,6 +133,11 @@ internal sealed class HeapProfile
             throw new OperationCanceledException("The heap profile was cancelled.", cancel);
         }
 
+        if (!reading.IsCompleted)
+        {
+            throw new IOException($"The heap snapshot's stream did not end within {DrainBound.TotalSeconds:0} s of its close.");
+        }
+
         if (reading.Exception?.InnerException is InvalidDataException invalid)
         {
             throw new IOException($"The runtime's heap snapshot could not be read: {invalid.Message}", invalid);
@@ -203,7 +208,10 @@ internal sealed class HeapProfile
 
         foreach (HeapType type in _types)
         {
-            profile.AddSample([profile.Location(profile.Function(type.Name))], type.Count, type.Bytes);
+            // The runtime's own name as the system name: pprof takes a function whose system name equals its name and
+            // holds brackets for C++ and strips its "template arguments" (Dictionary<String,Int32> would show as
+            // Dictionary), but keeps a name that differs from its system name as it is.
+            profile.AddSample([profile.Location(profile.Function(type.Name, type.RuntimeName))], type.Count, type.Bytes);
         }
 
         return profile.ToGzip();

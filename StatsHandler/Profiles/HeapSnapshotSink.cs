@@ -124,19 +124,23 @@ internal sealed class HeapSnapshotSink : INetTraceSink
     /// <summary>The live objects summed by type name, largest first (then by count, then by name).</summary>
     public List<HeapType> Types()
     {
-        var byName = new Dictionary<string, Totals>(_byType.Count, StringComparer.Ordinal);
+        var byName = new Dictionary<string, (long Count, long Bytes, string RuntimeName)>(_byType.Count, StringComparer.Ordinal);
         var names = new Dictionary<ulong, string>(_types.Count);
         foreach ((ulong id, Totals totals) in _byType)
         {
-            ref Totals sum = ref CollectionsMarshal.GetValueRefOrAddDefault(byName, Name(id, names, 0), out _);
+            ref (long Count, long Bytes, string RuntimeName) sum = ref CollectionsMarshal.GetValueRefOrAddDefault(byName, Name(id, names, 0), out bool exists);
             sum.Count += totals.Count;
             sum.Bytes += totals.Bytes;
+            if (!exists)
+            {
+                sum.RuntimeName = _types.TryGetValue(id, out TypeRecord? type) && type.Name.Length > 0 ? type.Name : names[id];
+            }
         }
 
         var types = new List<HeapType>(byName.Count);
-        foreach ((string name, Totals totals) in byName)
+        foreach ((string name, (long count, long bytes, string runtimeName)) in byName)
         {
-            types.Add(new HeapType(name, totals.Count, totals.Bytes));
+            types.Add(new HeapType(name, count, bytes, runtimeName));
         }
 
         types.Sort(static (a, b) =>
@@ -246,8 +250,9 @@ internal sealed class HeapSnapshotSink : INetTraceSink
     }
 
     /// <summary>
-    /// A type's display name. The runtime names an array only by its flags and element type id, so the element's name is
-    /// looked up (arrays of arrays recursively, to a bounded depth) and <c>[]</c> (or <c>[,]</c> for its rank) appended.
+    /// A type's display name: the runtime's, with generic arguments in angle brackets. An array the runtime sent no name
+    /// for is named after its element (looked up recursively, to a bounded depth) with <c>[]</c> (or <c>[,]</c> for its
+    /// rank) appended.
     /// </summary>
     private string Name(ulong id, Dictionary<ulong, string> names, int depth)
     {
@@ -345,7 +350,8 @@ internal sealed class HeapSnapshotSink : INetTraceSink
 }
 
 /// <summary>The live objects of one type: how many and their bytes.</summary>
-/// <param name="Name">The type's name, as the runtime writes it.</param>
+/// <param name="Name">The type's name, generic arguments in angle brackets: <c>System.Collections.Generic.List&lt;System.String&gt;</c>.</param>
 /// <param name="Count">Live objects of the type.</param>
 /// <param name="Bytes">Their size in bytes, each object's own (shallow) size.</param>
-internal readonly record struct HeapType(string Name, long Count, long Bytes);
+/// <param name="RuntimeName">The name as the runtime wrote it: <c>System.Collections.Generic.List`1[System.String]</c>.</param>
+internal readonly record struct HeapType(string Name, long Count, long Bytes, string RuntimeName);
