@@ -144,6 +144,27 @@ public class HeapProfileTests
     }
 
     [Test]
+    public void A_snapshot_that_overflows_the_session_buffer_says_it_is_incomplete_and_why()
+    {
+        var many = new HeapProfileProbe[1_000_000];
+        for (int i = 0; i < many.Length; i++)
+        {
+            many[i] = new HeapProfileProbe(i);
+        }
+
+        HeapProfile profile = HeapProfile.Collect(started: null, bufferMegabytes: 1, CancellationToken.None);
+        var text = new StringWriter();
+        profile.WriteText(text);
+
+        TestContext.Out.WriteLine($"{profile.Objects} objects, {profile.Bytes} bytes, {profile.DroppedEvents} events dropped: {profile.Incomplete}");
+        profile.Complete.Should().BeFalse("a million objects' records (32 MB) do not fit in 1 MB");
+        profile.Objects.Should().BeLessThan(many.Length);
+        profile.Incomplete.Should().NotBeNull();
+        text.ToString().Should().Contain($"INCOMPLETE: {profile.Incomplete}");
+        GC.KeepAlive(many);
+    }
+
+    [Test]
     public void A_cancelled_token_ends_a_collection_before_it_starts()
     {
         using var cancelled = new CancellationTokenSource();
@@ -160,7 +181,7 @@ public class HeapProfileTests
         for (int i = 0; i < 3; i++)
         {
             using var cancel = new CancellationTokenSource();
-            Task<HeapProfile> collecting = Task.Run(() => HeapProfile.Collect(() => cancel.Cancel(), cancel.Token));
+            Task<HeapProfile> collecting = Task.Run(() => HeapProfile.Collect(() => cancel.Cancel(), HeapProfile.BufferMegabytes, cancel.Token));
 
             Func<Task> ended = () => collecting.WaitAsync(Bound);
 

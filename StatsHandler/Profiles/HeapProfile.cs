@@ -13,7 +13,7 @@ namespace StatsHandler;
 /// <remarks>
 /// <para>The runtime walks the heap while every managed thread is stopped, this session's reader too, so the whole
 /// snapshot is held in the session's buffer (up to <see cref="BufferMegabytes"/>) until the process runs again; a heap
-/// whose snapshot does not fit loses events, which the profile reports (<see cref="DroppedEvents"/>).</para>
+/// whose snapshot does not fit loses events, and the profile says so (<see cref="Incomplete"/>).</para>
 /// <para>Sizes are each object's own (shallow) size, as the collector reports it; what an object keeps alive through
 /// its references is not added to it.</para>
 /// </remarks>
@@ -36,19 +36,19 @@ internal sealed class HeapProfile
 
     private const int Verbose = 5;
 
-    private static readonly EventPipeSessionOptions Session = new(
-        [new EventPipeProvider(EventPipeProvider.Runtime, HeapSnapshotKeywords, Verbose, EventIds: HeapSnapshotSink.EventIds)],
-        RundownKeyword: 0,
-        StackWalk: false,
-        BufferMegabytes);
+    /// <summary>
+    /// The share of the bytes the induced collection kept alive (<see cref="GCMemoryInfo.PromotedBytes"/>) below which the
+    /// snapshot is taken for incomplete: the walk also counts the frozen heap's objects, so a whole snapshot holds a
+    /// little more than that, never much less.
+    /// </summary>
+    private const double CompleteShare = 0.9;
 
     private readonly List<HeapType> _types;
 
-    private HeapProfile(List<HeapType> types, double pauseMilliseconds, bool complete, long droppedEvents, DateTime takenUtc, TimeSpan duration)
+    private HeapProfile(List<HeapType> types, double pauseMilliseconds, long droppedEvents, DateTime takenUtc, TimeSpan duration)
     {
         _types = types;
         GcPauseMilliseconds = pauseMilliseconds;
-        Complete = complete;
         DroppedEvents = droppedEvents;
         TakenUtc = takenUtc;
         Duration = duration;
@@ -71,8 +71,11 @@ internal sealed class HeapProfile
     /// <summary>How long the induced collection (and the heap walk within it) stopped the process, in milliseconds.</summary>
     public double GcPauseMilliseconds { get; }
 
-    /// <summary>Whether the induced collection's end was seen and no event was lost: the sums cover the whole heap.</summary>
-    public bool Complete { get; }
+    /// <summary>Whether the sums cover the whole heap: the induced collection's end was seen and no event was lost.</summary>
+    public bool Complete => Incomplete is null;
+
+    /// <summary>Why the sums may miss objects, or null when they do not.</summary>
+    public string? Incomplete { get; private init; }
 
     /// <summary>Events the runtime dropped because the session's buffer was full.</summary>
     public long DroppedEvents { get; }
@@ -88,12 +91,17 @@ internal sealed class HeapProfile
     /// The collection itself cannot be interrupted; <paramref name="cancel"/> is honoured before it starts and while the
     /// session runs on, and ends the session within <see cref="DrainBound"/>.
     /// </remarks>
-    /// <exception cref="IOException">The diagnostic port is missing or refused the session; the message says why.</exception>
+    /// <exception cref="IOException">
+    /// The diagnostic port is missing or refused the session, or the snapshot's stream broke off; the message says which.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancel"/> was cancelled.</exception>
-    public static HeapProfile Collect(CancellationToken cancel) => Collect(started: null, cancel);
+    public static HeapProfile Collect(CancellationToken cancel) => Collect(started: null, BufferMegabytes, cancel);
 
-    /// <summary>As <see cref="Collect(CancellationToken)"/>, calling <paramref name="started"/> once the session runs (for tests).</summary>
-    internal static HeapProfile Collect(Action? started, CancellationToken cancel)
+    /// <summary>
+    /// As <see cref="Collect(CancellationToken)"/>, with the session's buffer given, calling <paramref name="started"/>
+    /// once the session runs (for tests).
+    /// </summary>
+    internal static HeapProfile Collect(Action? started, int bufferMegabytes, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
         if (DiagnosticPort.Unavailable() is { } unavailable)
@@ -106,8 +114,18 @@ internal sealed class HeapProfile
         TimeSpan pausedBefore = GC.GetTotalPauseDuration();
         var sink = new HeapSnapshotSink();
 
-        // The runtime answers the start only once the induced collection is over (the keyword's callback runs it).
-        using EventPipeSession session = EventPipeSession.Start(Session, CollectionBound);
+        var options = new EventPipeSessionOptions(
+            [new EventPipeProvider(EventPipeProvider.Runtime, HeapSnapshotKeywords, Verbose, EventIds: HeapSnapshotSink.EventIds)],
+            RundownKeyword: 0,
+            StackWalk: false,
+            bufferMegabytes);
+        int fullCollections = GC.CollectionCount(GC.MaxGeneration);
+
+        // The runtime induces the collection in the keyword's callback, while it starts the session, and answers the start
+        // after it: then every event of the snapshot is in the session's buffer (or was dropped) and the session can stop
+        // at once. Only if the collection is still to come does the reader wait for its end.
+        using EventPipeSession session = EventPipeSession.Start(options, CollectionBound);
+        bool collected = GC.CollectionCount(GC.MaxGeneration) > fullCollections;
         TimeSpan pausedDuring = GC.GetTotalPauseDuration() - pausedBefore;
         var reader = new NetTraceReader(session.Stream, sink);
         Task reading = Task.Factory.StartNew(reader.ReadToEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -115,7 +133,12 @@ internal sealed class HeapProfile
         try
         {
             started?.Invoke();
-            Task.WaitAny([sink.Complete, reading], (int)CollectionBound.TotalMilliseconds, cancel);
+            if (!collected)
+            {
+                Task.WaitAny([sink.Complete, reading], (int)CollectionBound.TotalMilliseconds, cancel);
+            }
+
+            cancel.ThrowIfCancellationRequested();
         }
         catch (OperationCanceledException)
         {
@@ -144,7 +167,11 @@ internal sealed class HeapProfile
         }
 
         double pause = sink.PauseMilliseconds >= 0 ? sink.PauseMilliseconds : pausedDuring.TotalMilliseconds;
-        return new HeapProfile(sink.Types(), pause, sink.SawCollectionEnd && sink.DroppedEvents == 0, sink.DroppedEvents, taken, clock.Elapsed);
+        List<HeapType> types = sink.Types();
+        return new HeapProfile(types, pause, sink.DroppedEvents, taken, clock.Elapsed)
+        {
+            Incomplete = WhyIncomplete(sink, types.Sum(t => t.Bytes), bufferMegabytes),
+        };
     }
 
     /// <summary>
@@ -155,7 +182,7 @@ internal sealed class HeapProfile
     {
         ArgumentNullException.ThrowIfNull(w);
         w.Write(string.Create(CultureInfo.InvariantCulture, $"heap: {Objects} objects, {Bytes} bytes, {_types.Count} types; gc_pause_ms {GcPauseMilliseconds:0.###} (induced full blocking collection)"));
-        w.Write(Complete ? "\n" : string.Create(CultureInfo.InvariantCulture, $"; INCOMPLETE: {DroppedEvents} events dropped\n"));
+        w.Write(Complete ? "\n" : $"; INCOMPLETE: {Incomplete}\n");
         w.Write("       count           bytes  type\n");
         foreach (HeapType type in _types)
         {
@@ -203,7 +230,7 @@ internal sealed class HeapProfile
         profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"live objects by type after an induced full blocking collection that paused the process {GcPauseMilliseconds:0.###} ms"));
         if (!Complete)
         {
-            profile.AddComment(string.Create(CultureInfo.InvariantCulture, $"incomplete: {DroppedEvents} events dropped"));
+            profile.AddComment($"incomplete: {Incomplete}");
         }
 
         foreach (HeapType type in _types)
@@ -215,6 +242,22 @@ internal sealed class HeapProfile
         }
 
         return profile.ToGzip();
+    }
+
+    /// <summary>
+    /// Why a snapshot may miss objects: the runtime dropped events, the collection's end never came, or the sums fall well
+    /// short of what the collection itself says it kept alive; null when none of these.
+    /// </summary>
+    private static string? WhyIncomplete(HeapSnapshotSink sink, long bytes, int bufferMegabytes)
+    {
+        GCMemoryInfo collection = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        return sink.DroppedEvents > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"the runtime dropped {sink.DroppedEvents} events (the session's buffer of {bufferMegabytes} MB was full)")
+            : !sink.SawCollectionEnd
+            ? string.Create(CultureInfo.InvariantCulture, $"the induced collection's end was not seen within {CollectionBound.TotalSeconds:0} s")
+            : collection.Index == sink.InducedCollection && bytes < collection.PromotedBytes * CompleteShare
+            ? string.Create(CultureInfo.InvariantCulture, $"the snapshot holds {bytes} bytes where the collection kept {collection.PromotedBytes} alive (events were lost)")
+            : null;
     }
 
     /// <summary>Waits (bounded) for the reader to reach the stream's end; past the bound, closes the stream, which ends it.</summary>

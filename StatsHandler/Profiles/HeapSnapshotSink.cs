@@ -39,6 +39,7 @@ internal sealed class HeapSnapshotSink : INetTraceSink
     private readonly Dictionary<ulong, Totals> _byType = [];
     private readonly Dictionary<ulong, TypeRecord> _types = [];
     private readonly Dictionary<long, int> _lastSequence = [];
+    private long _sequenceGaps;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _ticksPerSecond = 1;
     private long _suspendStart = -1;
@@ -47,6 +48,8 @@ internal sealed class HeapSnapshotSink : INetTraceSink
     private long _gcEnd = -1;
     private long _pauseEnd = -1;
     private long _inducedGc = -1;
+    private long _nodeEvents;
+    private long _nodeEventsSent;
 
     /// <summary>Set once the induced collection has ended and the runtime has let the threads run again.</summary>
     public Task Complete => _complete.Task;
@@ -54,8 +57,14 @@ internal sealed class HeapSnapshotSink : INetTraceSink
     /// <summary>Whether the induced collection's end was seen.</summary>
     public bool SawCollectionEnd => _gcEnd >= 0;
 
-    /// <summary>Events the runtime dropped (gaps in the capture threads' sequence numbers): the sums then miss objects.</summary>
-    public long DroppedEvents { get; private set; }
+    /// <summary>
+    /// Events the runtime dropped: gaps in the capture threads' sequence numbers, or in the numbers the runtime gives its
+    /// <c>GCBulkNode</c> events (0, 1, 2, ...); the sums then miss objects.
+    /// </summary>
+    public long DroppedEvents => Math.Max(_sequenceGaps, _nodeEventsSent - _nodeEvents);
+
+    /// <summary>The induced collection's number (as <see cref="GCMemoryInfo.Index"/> counts), or -1 when it was not seen.</summary>
+    public long InducedCollection => _inducedGc;
 
     /// <summary>
     /// How long the induced collection stopped the process, in milliseconds: from the suspension's start to the restart's
@@ -155,7 +164,7 @@ internal sealed class HeapSnapshotSink : INetTraceSink
         ref int last = ref CollectionsMarshal.GetValueRefOrAddDefault(_lastSequence, header.CaptureThreadId, out bool seen);
         if (seen && header.SequenceNumber - last > 1)
         {
-            DroppedEvents += header.SequenceNumber - last - 1;
+            _sequenceGaps += header.SequenceNumber - last - 1;
         }
 
         last = header.SequenceNumber;
@@ -169,6 +178,8 @@ internal sealed class HeapSnapshotSink : INetTraceSink
             return;
         }
 
+        _nodeEvents++;
+        _nodeEventsSent = Math.Max(_nodeEventsSent, BinaryPrimitives.ReadUInt32LittleEndian(payload) + 1L);
         int count = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]), (uint)((payload.Length - 10) / NodeSize));
         ReadOnlySpan<byte> nodes = payload.Slice(10, count * NodeSize);
         ulong lastType = 0;
