@@ -300,12 +300,14 @@ public sealed class StatsSource : IDisposable
     /// disposed: a session on the process's own diagnostic port (four events of the GC keyword, read on a thread of its
     /// own), or, where the port is off (<c>DOTNET_EnableDiagnostics=0</c>, no socket, Native AOT without EventPipe), an
     /// in-process <see cref="System.Diagnostics.Tracing.EventListener"/>; <see cref="GcEventSource"/> says which.
-    /// <para>Cost through the listener: 100-250 us of CPU and 7 KB of allocation per collection, nearly all of it the runtime's own cost of
-    /// delivering GC events to any in-process listener (19 events per gen0 collection, each written on the collecting
-    /// thread and decoded with boxed fields on the runtime's dispatch thread); this library's share is about 0.1 us.
-    /// Below about 40 collections a second that is under 1%; a representative workload at ~180 gen0 collections a second
-    /// ran 2-6% slower with it on, and one that collects thousands of times a second about twice as slow. Check the
-    /// rate of <c>gc_num</c> first; see docs/gc-events.md.</para>
+    /// <para>Cost through the port, at ~200 gen0 collections a second (<c>./build.sh bench gcpaired</c>, three runs on a
+    /// quiet 2-core machine): the app ran 0.4-0.9% slower in wall time, and the process spent 2.0-2.3% more CPU (the
+    /// runtime writing the four events, its streaming thread and the reading thread, mostly on another core); events reach
+    /// the log within the runtime's 100 ms flush. Idle it costs nothing measurable: the reading thread blocks.</para>
+    /// <para>Cost through the listener (the fallback): 1.1-1.7% wall and 2.5-3.7% process CPU in the same runs, and 7 KB of
+    /// allocation per collection, nearly all of it the runtime decoding 19 events per gen0 collection into boxed fields
+    /// for any in-process listener. A process that collects thousands of times a second runs about twice as slow with the
+    /// listener. Check the rate of <c>gc_num</c> first; see docs/gc-events.md.</para>
     /// </remarks>
     /// <returns>This source, for chaining.</returns>
     /// <exception cref="ObjectDisposedException">The source has been disposed.</exception>
