@@ -12,7 +12,7 @@ internal static class TestChild
     /// <summary>The exit code of a scenario whose call threw an <see cref="IOException"/>.</summary>
     public const int CaughtIOException = 3;
 
-    /// <summary>Runs a scenario: <c>cpu-profile</c> or <c>thread-stacks</c>; prints what happened and exits 0, or <see cref="CaughtIOException"/>.</summary>
+    /// <summary>Runs a scenario: <c>cpu-profile</c>, <c>thread-stacks</c> or <c>heap-profile</c>; prints what happened and exits 0, or <see cref="CaughtIOException"/>.</summary>
     public static int Main(string[] args)
     {
         try
@@ -25,8 +25,11 @@ internal static class TestChild
                 case "thread-stacks":
                     ThreadStacks.Collect(CancellationToken.None).WriteText(Console.Out);
                     return 0;
+                case "heap-profile":
+                    Console.WriteLine($"types: {HeapProfile.Collect(CancellationToken.None).Types.Count}");
+                    return 0;
                 default:
-                    Console.Error.WriteLine("usage: StatsHandler.Tests cpu-profile|thread-stacks");
+                    Console.Error.WriteLine("usage: StatsHandler.Tests cpu-profile|thread-stacks|heap-profile");
                     return 2;
             }
         }
