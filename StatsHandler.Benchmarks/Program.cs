@@ -7,6 +7,7 @@ using StatsHandler.Benchmarks;
 // ./build.sh bench --short    a quick look (fewer iterations)
 // ./build.sh bench load       the side-by-side load harness (see LoadHarness)
 // ./build.sh bench bare ...   a bare HttpListener serving a fixed body, the harness's baseline
+// ./build.sh bench profilecost   what ThreadStacks and CpuProfile take and how long the runtime is suspended per sample (ProfileCostHarness)
 // ./build.sh bench gcpaired   EnableGcEvents off / through the port / through the listener side by side on a representative workload (GcEventPairedHarness)
 if (args.Length > 0 && args[0] == "load")
 {
@@ -16,6 +17,11 @@ if (args.Length > 0 && args[0] == "load")
 if (args.Length > 0 && args[0] == "gcpaired")
 {
     return GcEventPairedHarness.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "profilecost")
+{
+    return ProfileCostHarness.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "bare")

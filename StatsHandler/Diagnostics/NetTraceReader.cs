@@ -433,7 +433,9 @@ internal sealed class NetTraceReader
         throw Invalid("a variable-length number longer than 10 bytes");
     }
 
-    private static string Utf16(ReadOnlySpan<byte> b, ref int pos)
+    /// <summary>Reads a NUL-terminated UTF-16 string at <paramref name="pos"/> (as metadata and the runtime's payloads carry them) and moves past it.</summary>
+    /// <exception cref="InvalidDataException">The string has no terminator.</exception>
+    internal static string Utf16(ReadOnlySpan<byte> b, ref int pos)
     {
         int start = pos;
         while (pos + 1 < b.Length && (b[pos] | b[pos + 1]) != 0)

@@ -282,18 +282,4 @@ internal sealed class PprofProfile
 
         return id;
     }
-
-    private sealed class StackComparer : IEqualityComparer<ulong[]>
-    {
-        public static readonly StackComparer Instance = new();
-
-        public bool Equals(ulong[]? x, ulong[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(ulong[] stack)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(MemoryMarshal.AsBytes(stack.AsSpan()));
-            return hash.ToHashCode();
-        }
-    }
 }
