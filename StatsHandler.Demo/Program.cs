@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using StatsHandler;
 
-// The README's example, runnable: serves /api/stats, /debug/dashboard and /healthz until Ctrl+C.
+// The README's example, runnable: serves /api/stats, /metrics, /debug/dashboard, /healthz, /debug/trace and /debug/pprof until Ctrl+C.
 string address = "localhost:8080";
 bool churn = true;
 bool gcEvents = true;
@@ -77,9 +77,10 @@ try
         .ExportMeters("StatsHandler.Demo")
         .Publish("demo_retained_buffers", () => Volatile.Read(ref retained))
         .Publish("demo_version", () => version)
-        .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats" }))
+        .Handle("/debug/dashboard", new DashboardHandler(new DashboardHandlerOptions { StatsUrl = "/api/stats", ProfilesUrl = "/debug/pprof" }))
         .HandleFunc("/healthz", (context, ct) => StatsResponse.WriteTextAsync(context, 200, "ok\n", ct))
         .HandleTrace("/debug/trace")
+        .HandleProfiles("/debug/pprof")
         .OnError(e => Console.Error.WriteLine($"error: {e.Message}"));
     if (gcEvents)
     {
@@ -104,6 +105,7 @@ await using (server)
     Console.WriteLine($"  {new Uri(server.Url, "debug/dashboard")}   (live dashboard, open it in a browser)");
     Console.WriteLine($"  {new Uri(server.Url, "healthz")}");
     Console.WriteLine($"  {new Uri(server.Url, "debug/trace")}?seconds=5&profile=cpu   (a nettrace of this process)");
+    Console.WriteLine($"  {new Uri(server.Url, "debug/pprof")}   (CPU profile, thread stacks, heap by type: go tool pprof reads them)");
     Console.WriteLine($"Try: curl -s '{stats}?pp=1'");
     Console.WriteLine("Press Ctrl+C to stop.");
 

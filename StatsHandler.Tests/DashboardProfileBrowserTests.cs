@@ -81,6 +81,32 @@ public class DashboardProfileBrowserTests
     }
 
     [Test]
+    public async Task On_the_busy_demo_the_button_draws_a_real_ten_second_profile_with_Busy_Spin_on_top_of_the_self_time()
+    {
+        using var whole = new CancellationTokenSource(WholeTest);
+        CancellationToken ct = whole.Token;
+        await using DemoProcess demo = await DemoProcess.StartAsync("127.0.0.1:0", "--busy");
+        await using DashboardBrowser browser = await DashboardBrowser.OpenAsync(new Uri(demo.Url, "debug/dashboard"), ct);
+        CdpPage page = browser.Page;
+
+        await Poll.UntilAsync(c => page.EvaluateAsync("(b => !!b && !b.hidden)(document.getElementById('profile'))", c), v => v.GetBoolean(), Step, "the button to show", ct);
+        await page.EvaluateAsync("document.getElementById('profile').click()", ct);
+        JsonElement drawn = await Poll.UntilAsync(
+            c => page.EvaluateAsync(FlameScript, c), v => v.GetProperty("frames").GetInt32() > 0, TimeSpan.FromSeconds(60), "the demo's flame graph", ct);
+        TestContext.Progress.WriteLine(drawn.GetProperty("note").GetString());
+        TestContext.Progress.WriteLine(string.Join("\n", Strings(drawn, "tops")));
+
+        string[] tops = Strings(drawn, "tops");
+        tops[0].Should().StartWith("Top by self time: ").And.MatchRegex(@"^Top by self time: [\d.]+%[^,]*Busy\.Spin,", "the spinning thread leads the self time");
+        Strings(drawn, "bars").Should().Contain(b => b.StartsWith("Busy.Spin@", StringComparison.Ordinal), "a frame of its own in the graph");
+
+        string shots = Path.Combine(TestContext.CurrentContext.WorkDirectory, "dashboard-screenshots");
+        Directory.CreateDirectory(shots);
+        await page.ScreenshotAsync(Path.Combine(shots, "dashboard-flame-demo.png"), ct);
+        browser.Exceptions.Should().BeEmpty();
+    }
+
+    [Test]
     public async Task Without_a_profiles_url_the_button_stays_hidden()
     {
         using var whole = new CancellationTokenSource(WholeTest);

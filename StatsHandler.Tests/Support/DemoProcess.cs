@@ -21,6 +21,9 @@ internal sealed partial class DemoProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The demo's process id.</summary>
+    public int Id => _process.Id;
+
     public static string DllPath()
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;

@@ -241,6 +241,32 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Mounts profiles on demand under <paramref name="pattern"/>, like Go's <c>net/http/pprof</c>: an index page at the
+    /// pattern listing each with its commands; <c>{pattern}/profile?seconds=N</c>, a CPU profile (default 10 s, at most
+    /// 60) in the pprof format (<c>go tool pprof</c> reads the URL as it is; <c>?format=json</c> for the dashboard's
+    /// flame graph); <c>{pattern}/threads</c>, every managed thread's stack as text (or <c>?format=json</c>);
+    /// <c>{pattern}/heap</c>, the live objects by type as pprof (<c>?debug=1</c> text, <c>?format=json</c>), after a
+    /// full blocking collection. Each request runs a session on the process's own diagnostic port; nothing runs until
+    /// one is asked for. Off unless mounted; see docs/profiling.md.
+    /// </summary>
+    /// <remarks>
+    /// <para>One trace or profile at a time per process, across every server and route, <see cref="HandleTrace"/>'s
+    /// included (another gets 409); bad options get 400; a process without a diagnostic port gets 503 naming the
+    /// setting that turned it off. A collection stops when its time is up, when the client goes away and when the
+    /// server stops.</para>
+    /// <para>Profiles show the process's code (method and type names, thread names, where the time and memory go): on an
+    /// address other than loopback the server refuses to start unless credentials are set
+    /// (<see cref="RequireBearerToken"/> or <see cref="RequireBasicAuth"/>); see docs/security.md.</para>
+    /// </remarks>
+    /// <param name="pattern">An absolute path, for example <c>/debug/pprof</c>.</param>
+    /// <returns>This server, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="pattern"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not an absolute path.</exception>
+    /// <exception cref="InvalidOperationException">The pattern or one of its routes is mounted already, or the server has started.</exception>
+    /// <exception cref="ObjectDisposedException">The server has been disposed.</exception>
+    public StatsServer HandleProfiles(string pattern) => HandleProfiles(pattern, ProfileCollectors.Runtime);
+
     /// <summary>Mounts the profiles with collectors of the caller's choosing: a test's own, which need no real session.</summary>
     internal StatsServer HandleProfiles(string pattern, ProfileCollectors collectors)
     {
