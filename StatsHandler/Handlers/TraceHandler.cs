@@ -7,8 +7,9 @@ namespace StatsHandler;
 /// <summary>
 /// Runs an EventPipe session on the process's own diagnostic port for <c>?seconds=N</c> (default 5, at most 60) and
 /// streams its raw nettrace to the client as it comes: a named <c>?profile=</c> (<c>cpu</c>, <c>gc</c>,
-/// <c>contention</c>, <c>exceptions</c>) or <c>?providers=</c> in dotnet-trace's syntax. One trace at a time per
-/// process; the session stops when the time is up, when the client goes away and when the server stops.
+/// <c>contention</c>, <c>exceptions</c>) or <c>?providers=</c> in dotnet-trace's syntax. One trace or profile at
+/// a time per process (<see cref="DiagnosticGate"/>); the session stops when the time is up, when the client goes away
+/// and when the server stops.
 /// </summary>
 /// <remarks>
 /// The session is stopped from a thread of its own (never the one reading its stream), and the stream is read to its

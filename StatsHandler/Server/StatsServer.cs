@@ -220,9 +220,9 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     /// diagnostic port and streams its raw nettrace (<c>application/octet-stream</c>, a <c>.nettrace</c> file name) as it
     /// comes, for <c>?seconds=N</c> (default 5, at most 60), with <c>?profile=cpu|gc|contention|exceptions</c> (default
     /// <c>cpu</c>: the sample profiler and the runtime's default keywords, with rundown so methods resolve) or
-    /// <c>?providers=</c> in dotnet-trace's syntax. One trace at a time per process (another gets 409); bad options get
-    /// 400; no port gets 503. The session stops when the time is up, when the client goes away and when the server
-    /// stops. Off unless mounted; see docs/tracing.md.
+    /// <c>?providers=</c> in dotnet-trace's syntax. One trace or profile (<see cref="HandleProfiles(string)"/>) at a time
+    /// per process (another gets 409); bad options get 400; no port gets 503. The session stops when the time is up, when
+    /// the client goes away and when the server stops. Off unless mounted; see docs/tracing.md.
     /// </summary>
     /// <remarks>
     /// A trace shows the process's code and its activity (method names, stacks, exception messages, whatever the app's
