@@ -8,7 +8,9 @@ namespace StatsHandler.Tests.Support;
 /// </summary>
 internal sealed class ProfiledThreads : IDisposable
 {
-    private readonly ManualResetEventSlim _release = new();
+    // No spin phase: a blocked thread goes straight to its wait, so "in WaitSleepJoin" means blocked, not a Sleep(0)
+    // between spins (which a loaded machine stretches, and which the sampler sees as running managed code).
+    private readonly ManualResetEventSlim _release = new(initialState: false, spinCount: 0);
     private readonly ManualResetEventSlim _inside = new();
     private readonly Thread _thread;
 
@@ -19,8 +21,7 @@ internal sealed class ProfiledThreads : IDisposable
         _inside.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue($"thread {name} enters its method");
         if (blocks)
         {
-            // ManualResetEventSlim spins (and yields) before it blocks, and on a loaded machine the yields take a while:
-            // wait until the thread really sleeps in the wait.
+            // Wait until the thread really sleeps in the wait, not merely entered the method.
             SpinWait.SpinUntil(() => (_thread.ThreadState & ThreadState.WaitSleepJoin) != 0, TimeSpan.FromSeconds(10))
                 .Should().BeTrue($"thread {name} blocks in its wait");
         }
