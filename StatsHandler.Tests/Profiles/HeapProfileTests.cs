@@ -53,6 +53,26 @@ public class HeapProfileTests
     }
 
     [Test]
+    public void With_the_gc_events_session_open_collections_in_a_row_still_name_every_type()
+    {
+        // The GC events' own session keeps the runtime provider on between snapshots, so the runtime would remember the
+        // types it named for the first one and give the next ones only type ids.
+        using StatsSource source = new StatsSource().EnableGcEvents();
+        source.GcEventSource.Should().Be("diagnostic_port", "the test needs the port's session open");
+        HeapProfileProbe[] held = Hold();
+
+        for (int i = 0; i < 3; i++)
+        {
+            HeapProfile profile = HeapProfile.Collect(CancellationToken.None);
+
+            profile.Types.Where(t => t.Name.StartsWith("(unnamed", StringComparison.Ordinal)).Select(t => t.Name).Should().BeEmpty($"collection {i + 1} names every type it found");
+            profile.Types.Single(t => t.Name == ProbeName).Count.Should().Be(Held, $"collection {i + 1} counts the same live objects");
+        }
+
+        GC.KeepAlive(held);
+    }
+
+    [Test]
     public void The_types_are_sorted_by_bytes_and_the_totals_are_their_sums()
     {
         HeapProfileProbe[] held = Hold();

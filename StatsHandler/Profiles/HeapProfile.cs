@@ -35,6 +35,7 @@ internal sealed class HeapProfile
     public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
 
     private const int Verbose = 5;
+    private const int Critical = 1;
 
     /// <summary>
     /// The share of the bytes the induced collection kept alive (<see cref="GCMemoryInfo.PromotedBytes"/>) below which the
@@ -120,6 +121,7 @@ internal sealed class HeapProfile
             StackWalk: false,
             bufferMegabytes);
         int fullCollections = GC.CollectionCount(GC.MaxGeneration);
+        ForgetLoggedTypes();
 
         // The runtime induces the collection in the keyword's callback, while it starts the session, and answers the start
         // after it: then every event of the snapshot is in the session's buffer (or was dropped) and the session can stop
@@ -149,6 +151,7 @@ internal sealed class HeapProfile
             // Stopped here, never on the reader, which drains the session's last buffers while the runtime ends it.
             session.Stop();
             Drain(reading, session);
+            ForgetLoggedTypes();
         }
 
         if (cancelled)
@@ -261,6 +264,33 @@ internal sealed class HeapProfile
     }
 
     /// <summary>Waits (bounded) for the reader to reach the stream's end; past the bound, closes the stream, which ends it.</summary>
+    /// <summary>
+    /// Makes the runtime forget which types it has named already, so the next snapshot (ours, or dotnet-gcdump's from
+    /// outside) names every type again: a session that opens and closes at once, writing nothing.
+    /// </summary>
+    /// <remarks>
+    /// The runtime names each type once (<c>GCBulkType</c>) and remembers it until a change of the runtime provider's
+    /// keywords finds the Type keyword off. While another session keeps the provider on (the GC events' session, a
+    /// dotnet-trace), the end of a snapshot is no such change: the next snapshot would then get only type ids. Opening a
+    /// session is one: it costs a few milliseconds and no events (level Critical, and an empty event list where the
+    /// runtime takes one). Best effort: a failure here leaves the names to chance, not the snapshot.
+    /// </remarks>
+    private static void ForgetLoggedTypes()
+    {
+        var options = new EventPipeSessionOptions(
+            [new EventPipeProvider(EventPipeProvider.Runtime, 0x1, Critical, EventIds: [])], RundownKeyword: 0, StackWalk: false, BufferMegabytes: 1);
+        try
+        {
+            using EventPipeSession session = EventPipeSession.Start(options, CollectionBound);
+            Task reading = Task.Factory.StartNew(() => session.Stream.CopyTo(Stream.Null), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            session.Stop();
+            Drain(reading, session);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
     private static void Drain(Task reading, EventPipeSession session)
     {
         try
