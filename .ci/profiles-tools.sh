@@ -45,8 +45,8 @@ echo "$heap" | grep -q 'System.String' || { echo "FAILED: the heap profile does 
 if command -v dotnet-stack >/dev/null 2>&1; then
   ours=$(curl -s --max-time 60 "${demo}debug/pprof/threads")
   theirs=$(timeout 60 dotnet-stack report -p "$demo_pid" 2>&1)
-  echo "$theirs" | grep -B2 -A6 'Blocked.Wait' | sed 's/^/  dotnet-stack | /'
-  echo "$ours" | grep -B2 -A6 'Blocked.Wait' | sed 's/^/  threads | /'
+  echo "$theirs" | grep -B3 -A4 'Blocked.Wait' | sed 's/^/  dotnet-stack | /'
+  echo "$ours" | grep -B3 -A4 'Blocked.Wait' | sed 's/^/  threads | /'
   echo "$theirs" | grep -q 'Blocked.Wait' || { echo "FAILED: dotnet-stack does not show Blocked.Wait"; failed=1; }
   echo "$ours" | grep -q 'Blocked.Wait' || { echo "FAILED: /debug/pprof/threads does not show Blocked.Wait"; failed=1; }
 else
