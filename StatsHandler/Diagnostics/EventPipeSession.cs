@@ -108,6 +108,35 @@ internal sealed class EventPipeSession : IDisposable
         }
     }
 
+    /// <summary>How long a stream may go on after <see cref="Stop"/> (the runtime's last buffers and rundown) before <see cref="StopAndDrain"/> closes it.</summary>
+    public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reads <see cref="Stream"/> into <paramref name="sink"/> to its end, on a thread of its own.</summary>
+    /// <returns>The reading; it faults with the reader's exception (<see cref="InvalidDataException"/> for a broken stream).</returns>
+    public Task ReadInBackground(INetTraceSink sink)
+    {
+        var reader = new NetTraceReader(Stream, sink);
+        return Task.Factory.StartNew(reader.ReadToEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Stops the session from the calling thread (never the reader's: see the remarks) and waits for
+    /// <paramref name="reading"/> to end, at most <see cref="DrainBound"/>; then closes the stream, which ends the reader,
+    /// and waits once more, bounded. Never throws.
+    /// </summary>
+    /// <returns>True when the reading ended.</returns>
+    public bool StopAndDrain(Task reading)
+    {
+        Stop();
+        if (Task.WaitAny([reading], DrainBound) >= 0)
+        {
+            return true;
+        }
+
+        Stream.Dispose();
+        return Task.WaitAny([reading], DrainBound) >= 0;
+    }
+
     /// <summary>Stops the session (bounded) and closes its stream, which ends it for certain: the runtime's next write fails.</summary>
     public void Dispose()
     {

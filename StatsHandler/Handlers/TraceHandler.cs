@@ -25,7 +25,7 @@ internal sealed class TraceHandler(CancellationToken serverStopping) : IStatsHan
     public const int MaxSeconds = DiagnosticRequest.MaxSeconds;
 
     /// <summary>How long the stream may go on after the stop (the rundown at most): then it is closed.</summary>
-    public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DrainBound = EventPipeSession.DrainBound;
 
     /// <summary>The request timeout the route gets: the longest trace and its drain, beyond the server's default.</summary>
     public static readonly TimeSpan RouteTimeout = TimeSpan.FromSeconds(MaxSeconds) + DrainBound + TimeSpan.FromSeconds(10);

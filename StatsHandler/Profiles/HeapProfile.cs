@@ -31,9 +31,6 @@ internal sealed class HeapProfile
     /// <summary>How long a collection may take from the session's start to the end of the induced collection.</summary>
     public static readonly TimeSpan CollectionBound = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long the stream may go on after the stop before it is closed.</summary>
-    public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
-
     private const int Verbose = 5;
     private const int Critical = 1;
 
@@ -90,7 +87,7 @@ internal sealed class HeapProfile
     /// <summary>Takes a heap profile of this process: induces a full blocking collection and sums what it found alive.</summary>
     /// <remarks>
     /// The collection itself cannot be interrupted; <paramref name="cancel"/> is honoured before it starts and while the
-    /// session runs on, and ends the session within <see cref="DrainBound"/>.
+    /// session runs on, and ends the session within <see cref="EventPipeSession.DrainBound"/>.
     /// </remarks>
     /// <exception cref="IOException">
     /// The diagnostic port is missing or refused the session, or the snapshot's stream broke off; the message says which.
@@ -129,8 +126,7 @@ internal sealed class HeapProfile
         using EventPipeSession session = EventPipeSession.Start(options, CollectionBound);
         bool collected = GC.CollectionCount(GC.MaxGeneration) > fullCollections;
         TimeSpan pausedDuring = GC.GetTotalPauseDuration() - pausedBefore;
-        var reader = new NetTraceReader(session.Stream, sink);
-        Task reading = Task.Factory.StartNew(reader.ReadToEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task reading = session.ReadInBackground(sink);
         bool cancelled = false;
         try
         {
@@ -149,8 +145,7 @@ internal sealed class HeapProfile
         finally
         {
             // Stopped here, never on the reader, which drains the session's last buffers while the runtime ends it.
-            session.Stop();
-            Drain(reading, session);
+            session.StopAndDrain(reading);
             ForgetLoggedTypes();
         }
 
@@ -161,7 +156,7 @@ internal sealed class HeapProfile
 
         if (!reading.IsCompleted)
         {
-            throw new IOException($"The heap snapshot's stream did not end within {DrainBound.TotalSeconds:0} s of its close.");
+            throw new IOException($"The heap snapshot's stream did not end within {EventPipeSession.DrainBound.TotalSeconds:0} s of its close.");
         }
 
         if (reading.Exception?.InnerException is InvalidDataException invalid)
@@ -263,7 +258,6 @@ internal sealed class HeapProfile
             : null;
     }
 
-    /// <summary>Waits (bounded) for the reader to reach the stream's end; past the bound, closes the stream, which ends it.</summary>
     /// <summary>
     /// Makes the runtime forget which types it has named already, so the next snapshot (ours, or dotnet-gcdump's from
     /// outside) names every type again: a session that opens and closes at once, writing nothing.
@@ -282,28 +276,10 @@ internal sealed class HeapProfile
         try
         {
             using EventPipeSession session = EventPipeSession.Start(options, CollectionBound);
-            Task reading = Task.Factory.StartNew(() => session.Stream.CopyTo(Stream.Null), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            session.Stop();
-            Drain(reading, session);
+            session.StopAndDrain(session.ReadInBackground(new HeapSnapshotSink()));
         }
         catch (IOException)
         {
-        }
-    }
-
-    private static void Drain(Task reading, EventPipeSession session)
-    {
-        try
-        {
-            if (!reading.Wait(DrainBound))
-            {
-                session.Stream.Dispose();
-                reading.Wait(DrainBound);
-            }
-        }
-        catch (AggregateException)
-        {
-            // The reader ended on a closed or broken stream; what it read so far stands, and a format error is reported by the caller.
         }
     }
 }

@@ -28,9 +28,6 @@ internal sealed class ThreadSampler : INetTraceSink
     /// <summary>The nominal interval of the sample profiler.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>How long the stream may go on after the stop (the rundown): then it is closed and what came is used.</summary>
-    public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(30);
-
     private static readonly TimeSpan ConnectBound = TimeSpan.FromSeconds(5);
 
     /// <summary>The frame index that stands for consecutive native frames (addresses in no managed method).</summary>
@@ -155,7 +152,7 @@ internal sealed class ThreadSampler : INetTraceSink
     /// <summary>
     /// Starts a session, samples until <paramref name="duration"/> passes, <paramref name="cancel"/> fires or (with a
     /// round count) every thread has been sampled, then stops it from this thread and reads the stream to its end (within
-    /// <see cref="DrainBound"/>, then the stream is closed). A cancelled recording returns what it sampled.
+    /// <see cref="EventPipeSession.DrainBound"/>, then the stream is closed). A cancelled recording returns what it sampled.
     /// </summary>
     /// <exception cref="IOException">The diagnostic port is off or missing, or refused the session; the message says why.</exception>
     /// <exception cref="InvalidDataException">The runtime's stream broke the nettrace format.</exception>
@@ -169,8 +166,7 @@ internal sealed class ThreadSampler : INetTraceSink
         var clock = Stopwatch.StartNew();
         StartedUtc = DateTime.UtcNow;
         using EventPipeSession session = EventPipeSession.Start(Options, ConnectBound);
-        var reader = new NetTraceReader(session.Stream, this);
-        Task reading = Task.Factory.StartNew(reader.ReadToEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task reading = session.ReadInBackground(this);
         try
         {
             Task.WaitAny([reading, _enough.Task], (int)Math.Min(duration.TotalMilliseconds, int.MaxValue), cancel);
@@ -183,12 +179,7 @@ internal sealed class ThreadSampler : INetTraceSink
         Sampled = clock.Elapsed;
 
         // Stopped here, never on the reader: the reader keeps draining while the runtime writes its rundown.
-        session.Stop();
-        if (Task.WaitAny([reading], DrainBound) < 0)
-        {
-            session.Stream.Dispose();
-            Task.WaitAny([reading], ConnectBound);
-        }
+        session.StopAndDrain(reading);
 
         Took = clock.Elapsed;
         ReadError = reading.Exception?.InnerException;

@@ -29,8 +29,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     private readonly RouteTable _routes = new();
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
-    private bool _traceMounted;
-    private string? _profilesMount;
+    private string? _diagnosticExposure; // what the first trace or profile mount would expose off loopback, or null
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AccessControl _access = new();
     private Action<Exception>? _onError;
@@ -237,7 +236,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
     public StatsServer HandleTrace(string pattern)
     {
         Mount(pattern, () => new TraceHandler(_stopping.Token), owned: true, TraceHandler.RouteTimeout);
-        Volatile.Write(ref _traceMounted, true);
+        Interlocked.CompareExchange(ref _diagnosticExposure, $"The trace route would let anyone who reaches '{_address}' trace this process", null);
         return this;
     }
 
@@ -276,7 +275,7 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
         {
             ThrowIfConfigurationLocked($"mount '{pattern}'");
             _routes.AddGroup(profiles.Routes(), ProfilesHandler.RouteTimeout);
-            _profilesMount ??= pattern;
+            _diagnosticExposure ??= $"The profile routes under '{pattern}' would let anyone who reaches '{_address}' profile this process and list its heap by type";
         }
 
         return this;
@@ -503,13 +502,10 @@ public sealed class StatsServer : IAsyncDisposable, IDisposable
                     : $"The server on '{_address}' has already started.");
             }
 
-            if ((_traceMounted || _profilesMount is not null) && !_address.IsLoopback && !_access.RequiresCredentials)
+            if (_diagnosticExposure is { } exposure && !_address.IsLoopback && !_access.RequiresCredentials)
             {
-                string what = _traceMounted
-                    ? "The trace route would let anyone who reaches '{0}' trace this process"
-                    : $"The profile routes under '{_profilesMount}' would let anyone who reaches '{{0}}' profile this process and list its heap by type";
                 throw new InvalidOperationException(
-                    string.Format(System.Globalization.CultureInfo.InvariantCulture, what, _address) + ": set credentials "
+                    exposure + ": set credentials "
                     + "(RequireBearerToken or RequireBasicAuth) or listen on loopback ('127.0.0.1:PORT').");
             }
 
